@@ -1,0 +1,1 @@
+"""Code shared by the Streamlit pages (the app side; gan_core never imports this)."""

@@ -1,0 +1,33 @@
+"""The one device picker: CUDA, then Apple MPS, then CPU."""
+from __future__ import annotations
+
+import torch
+
+
+def pick_device(requested: str | None = "auto") -> torch.device:
+    """Return the device to train on; `requested` forces one ("cpu", "cuda", "cuda:1", "mps")."""
+    if requested in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {requested!r} requested but CUDA is not available on this machine")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {requested!r} requested but Apple MPS is not available on this machine")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"unknown device {requested!r}: use cpu, cuda or mps")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable device name for status lines and model cards."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        import os
+        return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+    return device.type

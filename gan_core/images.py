@@ -1,0 +1,73 @@
+"""Turning generator output into pictures: uint8 arrays, grids, PNG bytes, GIFs, point plots."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """[-1, 1] floats (N x C x H x W) -> uint8 (N x H x W x C); uint8 input passes through as NHWC."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu().numpy()
+    if images.dtype != np.uint8:
+        images = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+
+
+def grid(images: torch.Tensor | np.ndarray, nrow: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """Tile N images into one H x W (x 3) uint8 array, nrow per row; grayscale stays 2-D."""
+    tiles = to_uint8(images)
+    n, h, w, c = tiles.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    canvas = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = tiles[i]
+    if scale > 1:
+        canvas = canvas.repeat(scale, 0).repeat(scale, 1)
+    return canvas[..., 0] if c == 1 else canvas
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gif_bytes(frames: list[np.ndarray], fps: float = 8.0, loop: bool = True) -> bytes:
+    """An animated GIF of uint8 frames (H x W or H x W x 3)."""
+    if not frames:
+        raise ValueError("a GIF needs at least one frame")
+    images = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
+                   duration=max(20, int(1000 / fps)), loop=0 if loop else 1)
+    return buf.getvalue()
+
+
+def points_png(points: np.ndarray | torch.Tensor, real: np.ndarray | torch.Tensor | None = None,
+               limit: float = 3.0, size: float = 4.0) -> bytes:
+    """A scatter plot of generated (and optionally real) 2-D points as PNG bytes."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(size, size), dpi=100)
+    if real is not None:
+        real = np.asarray(real)
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="#1f77b4", alpha=0.4, label="real")
+    pts = np.asarray(points)
+    ax.scatter(pts[:, 0], pts[:, 1], s=4, c="#d62728", alpha=0.6, label="generated")
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,195 @@
+"""Generators and discriminators, looked up by name.
+
+Every generator is called as G(z, y=None) and returns images in [-1, 1] (N x C x H x W) or
+2-D points (N x 2). Every discriminator is called as D(x, y=None) and returns one logit
+(or critic score) per sample. Conditional models take `num_classes`; unconditional ones
+ignore y.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+MODEL_NAMES = ("mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "toy")
+CONDITIONAL_MODELS = ("cgan-mlp", "cgan-dcgan")
+
+
+def _lrelu() -> nn.Module:
+    return nn.LeakyReLU(0.2, inplace=True)
+
+
+class LabelledModule(nn.Module):
+    """Holds the label embedding that conditional nets concatenate to their input."""
+
+    def __init__(self, num_classes: int | None, embed_dim: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.embed_dim = embed_dim if num_classes else 0
+
+    def with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        if self.embed is None:
+            return h
+        if y is None:
+            raise ValueError("this model is conditional: pass class labels y")
+        return torch.cat([h, self.embed(y)], 1)
+
+
+# ---------------------------------------------------------------- MLP GAN (Goodfellow et al. 2014; Mirza & Osindero 2014)
+
+class MLPGenerator(LabelledModule):
+    def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 hidden: tuple[int, ...] = (256, 512, 1024)) -> None:
+        super().__init__(num_classes, num_classes or 0)
+        self.z_dim, self.image_shape = z_dim, tuple(image_shape)
+        layers, width = [], z_dim + self.embed_dim
+        for i, h in enumerate(hidden):
+            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if i else []) + [_lrelu()]
+            width = h
+        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(self.with_label(z, y)).view(-1, *self.image_shape)
+
+
+class MLPDiscriminator(LabelledModule):
+    def __init__(self, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 hidden: tuple[int, ...] = (512, 256), dropout: float = 0.3) -> None:
+        super().__init__(num_classes, num_classes or 0)
+        layers, width = [], math.prod(image_shape) + self.embed_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), _lrelu(), nn.Dropout(dropout)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(self.with_label(x.flatten(1), y)).squeeze(1)
+
+
+# ---------------------------------------------------------------- DCGAN (Radford et al. 2015), 28x28 or 32x32
+
+class DCGANGenerator(LabelledModule):
+    """z -> 7x7 (or 8x8) -> x2 -> x2 with transposed convolutions; the label embedding is concatenated to z."""
+
+    def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 width: int = 64) -> None:
+        super().__init__(num_classes, 32 if num_classes else 0)
+        self.z_dim, self.image_shape = z_dim, tuple(image_shape)
+        channels, size = image_shape[0], image_shape[1]
+        if size % 4:
+            raise ValueError(f"dcgan needs an image size divisible by 4, got {size}")
+        self.base = size // 4
+        self.project = nn.Sequential(nn.Linear(z_dim + self.embed_dim, 2 * width * self.base ** 2, bias=False),
+                                     nn.BatchNorm1d(2 * width * self.base ** 2), _lrelu())
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), _lrelu(),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh())
+        self.width = width
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.project(self.with_label(z, y)).view(-1, 2 * self.width, self.base, self.base)
+        return self.net(h)
+
+
+class DCGANDiscriminator(nn.Module):
+    """Strided convolutions with LeakyReLU and Dropout (no BatchNorm, so real and fake can share one pass).
+
+    The conditional version is a projection discriminator (Miyato & Koyama 2018): the score is
+    psi(h) + <embed(y), h>. We pick it over label channels because it conditions the final
+    features directly — label channels must survive every convolution and often get ignored —
+    and it adds only one embedding table, no extra input channels.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 width: int = 64, dropout: float = 0.3) -> None:
+        super().__init__()
+        channels, size = image_shape[0], image_shape[1]
+        self.num_classes = num_classes
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), _lrelu(), nn.Dropout(dropout),
+            nn.Conv2d(width, 2 * width, 4, 2, 1), _lrelu(), nn.Dropout(dropout),
+            nn.Flatten())
+        feat = 2 * width * (size // 4) ** 2
+        self.score = nn.Linear(feat, 1)
+        self.embed = nn.Embedding(num_classes, feat) if num_classes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.features(x)
+        out = self.score(h).squeeze(1)
+        if self.embed is not None:
+            if y is None:
+                raise ValueError("this model is conditional: pass class labels y")
+            out = out + (self.embed(y) * h).sum(1)
+        return out
+
+
+# ---------------------------------------------------------------- toy 2-D GAN (GAN Lab's setting)
+
+class ToyGenerator(nn.Module):
+    def __init__(self, z_dim: int, hidden: int = 128, depth: int = 3) -> None:
+        super().__init__()
+        self.z_dim, self.num_classes, self.image_shape = z_dim, None, None
+        layers, width = [], z_dim
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.ReLU(inplace=True)]
+            width = hidden
+        layers.append(nn.Linear(width, 2))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z)
+
+
+class ToyDiscriminator(nn.Module):
+    def __init__(self, hidden: int = 128, depth: int = 3) -> None:
+        super().__init__()
+        self.num_classes = None
+        layers, width = [], 2
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), _lrelu()]
+            width = hidden
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+# ---------------------------------------------------------------- registry
+
+def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = None,
+                 num_classes: int | None = None) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) for a registered model name."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    if z_dim < 1:
+        raise ValueError(f"z_dim must be at least 1, got {z_dim}")
+    if name == "toy":
+        return ToyGenerator(z_dim), ToyDiscriminator()
+    if image_shape is None or len(image_shape) != 3:
+        raise ValueError(f"model {name!r} needs an image dataset (C x H x W), got shape {image_shape}")
+    conditional = name in CONDITIONAL_MODELS
+    if conditional and not num_classes:
+        raise ValueError(f"model {name!r} is conditional but the dataset has no class labels")
+    classes = num_classes if conditional else None
+    if name in ("mlp", "cgan-mlp"):
+        g, d = MLPGenerator(z_dim, image_shape, classes), MLPDiscriminator(image_shape, classes)
+    else:
+        g, d = DCGANGenerator(z_dim, image_shape, classes), DCGANDiscriminator(image_shape, classes)
+    init_weights(g)
+    init_weights(d)
+    return g, d
+
+
+def init_weights(module: nn.Module) -> None:
+    """DCGAN's N(0, 0.02) initialisation for conv layers and N(1, 0.02) for BatchNorm scales."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
