@@ -232,8 +232,8 @@ def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, spl
         raise ValueError(f"{name}: {len(images)} images but {len(labels)} labels")
     if limit:
         images, labels = images[:limit], labels[:limit]
-    x = torch.from_numpy(np.ascontiguousarray(images)).float().div_(127.5).sub_(1.0).unsqueeze(1)
-    y = torch.from_numpy(np.ascontiguousarray(labels)).long()
+    x = torch.from_numpy(np.array(images, dtype=np.uint8)).float().div_(127.5).sub_(1.0).unsqueeze(1)
+    y = torch.from_numpy(np.array(labels)).long()
     classes = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
     return Dataset(name, "image", (1, 28, 28), classes, source, note, x, y)
 

@@ -104,9 +104,13 @@ class TrainingJob:
 
     def update_hparams(self, **changes: Any) -> None:
         """Queue hyper-parameter changes (lr_g, lr_d, ...); applied between steps and marked on the charts."""
-        if self._trainer is not None:
-            from dataclasses import replace
-            replace(self._trainer.config, **changes).validate()  # fail now, in the caller, on bad values
+        from dataclasses import replace
+
+        from .trainer import LIVE_HPARAMS
+        unknown = set(changes) - set(LIVE_HPARAMS)
+        if unknown:  # fail now, in the caller, on anything the thread could not apply
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
+        replace(self._trainer.config if self._trainer is not None else self.config, **changes).validate()
         with self._cond:
             self._pending_changes.update(changes)
             self._cond.notify_all()

@@ -28,6 +28,7 @@ from .models import CONDITIONAL_MODELS, build_models
 
 LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
                 "label_smoothing", "augment", "ema_decay", "loss")
+EXPLODED_LOSS = 1e6  # a loss this large has left any useful regime: treat it like NaN
 GOOD_STATE_EVERY = 50  # steps between copies of the last finite weights
 TOY_SNAPSHOT_POINTS = 512
 
@@ -157,11 +158,12 @@ class Trainer:
                               torch.sigmoid(fake_scores.detach()).mean(),
                               d_grad_norm if d_grad_norm is not None else zero,
                               g_grad_norm if g_grad_norm is not None else zero]).float().tolist()
-        if not all(math.isfinite(v) for v in values):
+        if not all(math.isfinite(v) for v in values) or max(abs(values[0]), abs(values[1])) > EXPLODED_LOSS:
+            what = "became NaN/inf" if not all(math.isfinite(v) for v in values) else f"exploded past {EXPLODED_LOSS:g}"
             self.restore_good_state()
             raise DivergedError(
-                f"training diverged at step {self.step_count} (loss or gradient became NaN/inf); "
-                f"weights rolled back to step {self._good_state['step']}")
+                f"training diverged at step {self.step_count} (loss or gradient {what}); "
+                f"weights rolled back to the last good state, step {self._good_state['step']}")
         now = time.perf_counter()
         images = self.images_seen - self._last_record_images
         rate = images / max(now - self._last_record_time, 1e-9)

@@ -1,0 +1,102 @@
+"""TrainingJob thread lifecycle: start, pause, step_once, resume, live lr, stop; divergence; failures."""
+import threading
+import time
+
+import pytest
+import torch
+
+from gan_core import JobState, TrainConfig, TrainingJob
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def job():
+    jobs = []
+
+    def make(**kw):
+        j = TrainingJob(TrainConfig(**{"dataset": "ring8", "batch_size": 32, **kw}), num_threads=1)
+        jobs.append(j)
+        return j
+    yield make
+    for j in jobs:
+        j.stop(timeout=10)
+        assert not j.is_alive()
+
+
+def test_lifecycle(job):
+    j = job().start()
+    assert j.wait_until(20)
+    assert j.state == JobState.RUNNING
+    j.pause()
+    assert wait_for(lambda: j.state == JobState.PAUSED)
+    step = j.trainer.step_count
+    time.sleep(0.2)
+    assert j.trainer.step_count == step  # paused means paused
+    j.step_once(3)
+    assert wait_for(lambda: j.trainer.step_count == step + 3)
+    time.sleep(0.1)
+    assert j.trainer.step_count == step + 3 and j.state == JobState.PAUSED
+    rows = j.history.rows()
+    assert rows[-1]["step"] == step + 3  # single steps are always recorded
+    j.set_lr(lr_g=1e-3)
+    j.resume()
+    assert wait_for(lambda: j.trainer.step_count > step + 20)
+    assert j.trainer.opt_g.param_groups[0]["lr"] == 1e-3
+    assert any("lr_g" in text for _, text in j.history.events())
+    status = j.status()
+    assert status["state"] == "running" and status["step"] > 0 and status["device"] == "cpu"
+    assert j.stop(timeout=10)
+    assert j.state == JobState.STOPPED and "stopped" in j.message
+    assert not any(t.name.startswith("TrainingJob") and t.is_alive() for t in threading.enumerate() if t is not threading.current_thread()) or not j.is_alive()
+
+
+def test_budget_finishes_job(job):
+    j = job(steps=30).start()
+    assert wait_for(lambda: not j.is_alive())
+    assert j.state == JobState.FINISHED and j.trainer.step_count == 30
+    assert j.status()["eta"] == 0
+
+
+def test_bad_live_change_is_rejected_in_caller(job):
+    j = job().start(paused=True)
+    j.wait_ready()
+    with pytest.raises(ValueError):
+        j.set_lr(lr_g=-1.0)
+    with pytest.raises(ValueError):
+        j.update_hparams(batch_size=3)
+
+
+def test_divergence_stops_job_and_keeps_last_good_state(job):
+    j = job(dataset="mnist", model="mlp", data_limit=256, lr_g=1.0, lr_d=1.0, loss="lsgan", batch_size=32)
+    j.start()
+    assert wait_for(lambda: not j.is_alive(), timeout=60)
+    assert j.state == JobState.DIVERGED and "diverged" in j.message
+    good_step = j.trainer._good_state["step"]
+    assert 0 <= good_step < j.trainer.step_count
+    params = list(j.trainer.G.parameters()) + list(j.trainer.D.parameters())
+    assert all(torch.isfinite(p).all() for p in params)  # rolled back to finite weights
+
+
+def test_failure_in_thread_is_reported(job):
+    j = job(dataset="folder:/definitely/not/here").start()
+    assert wait_for(lambda: not j.is_alive())
+    assert j.state == JobState.FAILED and "not/here" in j.message
+    again = job().start()  # the session can start a new job
+    assert again.wait_until(5)
+
+
+def test_generate_and_save_between_steps(job, tmp_path):
+    j = job().start()
+    assert j.wait_until(10)
+    pts = j.generate(torch.randn(7, 2))
+    assert pts.shape == (7, 2)
+    path = j.save(tmp_path / "live")
+    assert path.is_file()
