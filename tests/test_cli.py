@@ -1,0 +1,103 @@
+"""The command line end to end: a short real training run, sampling, errors and exit codes."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.data import toy_modes
+from gan_core.metrics import toy_mode_metrics
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def gan_core_cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def ring_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ring")
+    result = gan_core_cli("train", "--dataset", "ring8", "--model", "toy", "--steps", 2500, "--seed", 1,
+                          "--out", out, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_short_ring8_run_covers_most_modes(ring_run, tmp_path):
+    out, result = ring_run
+    for name in ("generator.safetensors", "generator.json", "generator.png"):
+        assert (out / name).is_file(), name
+    meta = json.loads((out / "generator.json").read_text())
+    assert meta["steps"] == 2500 and meta["dataset"] == "ring8" and "--steps 2500" in meta["command"]
+    npz = tmp_path / "s.npz"
+    sampled = gan_core_cli("sample", "--model", out, "--n", 2000, "--seed", 3, "--out", npz)
+    assert sampled.returncode == 0, sampled.stderr
+    points = np.load(npz)["points"]
+    assert points.shape == (2000, 2) and points.dtype == np.float32
+    modes, std = toy_modes("ring8")
+    metrics = toy_mode_metrics(torch.from_numpy(points), modes, std)
+    assert metrics["modes_covered"] >= 6, metrics
+
+
+def test_sample_png_and_reproducible_npz(ring_run, tmp_path):
+    out, _ = ring_run
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    for path in (a, b):
+        assert gan_core_cli("sample", "--model", out / "generator.safetensors", "--n", 50, "--seed", 9,
+                            "--out", path).returncode == 0
+    assert np.array_equal(np.load(a)["points"], np.load(b)["points"])
+    png = tmp_path / "g.png"
+    assert gan_core_cli("sample", "--model", out, "--n", 100, "--out", png).returncode == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_conditional_image_sampling(tmp_path, mnist_dir):
+    out = tmp_path / "c"
+    result = gan_core_cli("train", "--dataset", "mnist", "--data-dir", mnist_dir, "--model", "cgan-mlp",
+                          "--steps", 20, "--data-limit", 512, "--out", out, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "10k test split" in result.stderr  # the note about MNIST's test split is shown
+    npz = tmp_path / "s.npz"
+    assert gan_core_cli("sample", "--model", out, "--n", 30, "--labels", "balanced", "--out", npz).returncode == 0
+    data = np.load(npz)
+    assert data["images"].shape == (30, 1, 28, 28) and data["images"].dtype == np.float32
+    assert data["images"].min() >= -1 and data["images"].max() <= 1
+    assert data["labels"].dtype == np.int64 and data["labels"].tolist() == [i // 3 for i in range(30)]
+    three = tmp_path / "k.npz"
+    assert gan_core_cli("sample", "--model", out, "--n", 4, "--labels", 3, "--out", three).returncode == 0
+    assert np.load(three)["labels"].tolist() == [3, 3, 3, 3]
+    bad = gan_core_cli("sample", "--model", out, "--n", 4, "--labels", 10, "--out", three)
+    assert bad.returncode == 2 and "out of range" in bad.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--dataset", "cifar"], "unknown dataset"),
+    (["--model", "unet"], "unknown model"),
+    (["--loss", "focal"], "unknown loss"),
+    (["--lr", "0"], "lr_g must be"),
+    (["--lr", "nan"], "lr_g must be"),
+    (["--batch-size", "0"], "batch size"),
+    (["--z-dim", "0"], "z_dim"),
+])
+def test_bad_train_input_exits_2_with_one_line(tmp_path, args, needle):
+    result = gan_core_cli("train", "--steps", 1, "--out", tmp_path / "x", *args)
+    assert result.returncode == 2
+    assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()  # nothing written
+
+
+def test_missing_checkpoint_exits_2(tmp_path):
+    result = gan_core_cli("sample", "--model", tmp_path / "nope.safetensors", "--n", 1, "--out", tmp_path / "a.npz")
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_divergence_exits_3(tmp_path, mnist_dir):
+    result = gan_core_cli("train", "--dataset", "mnist", "--model", "mlp", "--loss", "lsgan", "--lr", 1.0,
+                          "--data-limit", 256, "--batch-size", 32, "--steps", 2000, "--out", tmp_path, "--no-progress")
+    assert result.returncode == 3 and "diverged" in result.stderr
+    assert (tmp_path / "generator.safetensors").is_file()  # the last good weights were kept
