@@ -1,0 +1,186 @@
+"""The process-wide registry of training jobs: caps how many run at once and reaps abandoned ones.
+
+One server is shared by a class, so training is rationed: at most GAN_MAX_JOBS jobs (default 2 on
+CPU, 4 with a GPU) run or sit paused at a time, each for at most GAN_MAX_JOB_SECONDS (default
+1800) of wall-clock time. A session keeps one job. A job whose page stopped touching it (job.touch(),
+done by the live areas every second) for GAN_IDLE_TIMEOUT seconds (default 120) while its browser
+session is no longer connected — a closed tab — is stopped by a reaper thread. Nothing here steps a
+model; the registry only starts, tracks and stops `gan_core.TrainingJob`s.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable
+
+import streamlit as st
+import torch
+
+from gan_core import TrainConfig, TrainingJob
+from gan_core.trainer import Trainer
+
+REAP_EVERY = 5.0  # seconds between reaper passes
+
+
+class ServerBusyError(RuntimeError):
+    """The server already runs its maximum number of training jobs."""
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def default_max_jobs() -> int:
+    return int(_env_number("GAN_MAX_JOBS", 4 if torch.cuda.is_available() else 2))
+
+
+def _streamlit_session_alive(streamlit_session_id: str | None) -> bool | None:
+    """Whether a browser session is still connected; None when this cannot be known (tests, no runtime)."""
+    if not streamlit_session_id:
+        return None
+    try:
+        from streamlit.runtime import Runtime
+        if not Runtime.exists():
+            return None
+        return Runtime.instance().is_active_session(streamlit_session_id)
+    except Exception:  # internal API moved: fall back to the idle timeout alone
+        return None
+
+
+class JobRegistry:
+    """Thread-safe map of session key -> TrainingJob with a cap and an idle reaper."""
+
+    def __init__(self, max_jobs: int | None = None, max_job_seconds: float | None = None,
+                 idle_timeout: float | None = None, reap_every: float = REAP_EVERY) -> None:
+        self.max_jobs = max_jobs or default_max_jobs()
+        self.max_job_seconds = max_job_seconds or _env_number("GAN_MAX_JOB_SECONDS", 1800)
+        self.idle_timeout = idle_timeout or _env_number("GAN_IDLE_TIMEOUT", 120)
+        self._lock = threading.Lock()
+        self._jobs: dict[str, TrainingJob] = {}
+        self._browser_sessions: dict[str, str | None] = {}
+        self._stopped_reasons: dict[str, str] = {}
+        self._closed = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, args=(reap_every,), name="JobReaper", daemon=True)
+        self._reaper.start()
+
+    # ------------------------------------------------------------ jobs
+
+    def active_jobs(self) -> dict[str, TrainingJob]:
+        """Jobs that hold a slot: started and not yet ended (running, paused or loading)."""
+        with self._lock:
+            return {k: j for k, j in self._jobs.items() if j.is_alive()}
+
+    def get(self, key: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(key)
+
+    def start(self, key: str, config: TrainConfig | None = None, trainer: Trainer | None = None,
+              paused: bool = False, browser_session: str | None = None, name: str = "") -> TrainingJob:
+        """Start this session's job (stopping its previous one); ServerBusyError when the cap is reached."""
+        old = self.get(key)
+        if old is not None and old.is_alive():
+            old.stop()
+        with self._lock:
+            running = sum(1 for k, j in self._jobs.items() if k != key and j.is_alive())
+            if running >= self.max_jobs:
+                raise ServerBusyError(
+                    f"Server busy: {running} training job{'s' if running != 1 else ''} already running, the limit "
+                    f"on this server is {self.max_jobs}. Try again when one finishes (jobs stop after "
+                    f"{self.max_job_seconds / 60:.0f} min, or {self.idle_timeout:.0f} s after their tab closes).")
+            config = trainer.config if trainer is not None else config
+            job = TrainingJob(config, trainer=trainer, max_seconds=self.max_job_seconds, name=name or key)
+            self._jobs[key] = job
+            self._browser_sessions[key] = browser_session
+            self._stopped_reasons.pop(key, None)
+            job.touch()
+            job.start(paused=paused)
+        return job
+
+    def stop(self, key: str, reason: str = "") -> bool:
+        """Stop and forget nothing: the ended job stays readable until the session starts another."""
+        job = self.get(key)
+        if job is None:
+            return True
+        if reason:
+            with self._lock:
+                self._stopped_reasons[key] = reason
+        return job.stop()
+
+    def stopped_reason(self, key: str) -> str:
+        with self._lock:
+            return self._stopped_reasons.get(key, "")
+
+    def forget(self, key: str) -> None:
+        """Stop a session's job and drop it from the registry."""
+        self.stop(key)
+        with self._lock:
+            self._jobs.pop(key, None)
+            self._browser_sessions.pop(key, None)
+
+    def stop_all(self) -> None:
+        for key in list(self.active_jobs()):
+            self.stop(key)
+
+    # ------------------------------------------------------------ reaping
+
+    def reap(self, now: float | None = None,
+             session_alive: Callable[[str | None], bool | None] = _streamlit_session_alive) -> list[str]:
+        """Stop jobs nobody watches; drop ended jobs of sessions that are gone. Returns the keys stopped."""
+        now = time.monotonic() if now is None else now
+        stopped = []
+        with self._lock:
+            items = list(self._jobs.items())
+            sessions = dict(self._browser_sessions)
+        for key, job in items:
+            alive = session_alive(sessions.get(key))
+            if not job.is_alive():
+                if alive is False and now - job.last_seen > self.idle_timeout:
+                    with self._lock:  # the session is gone: free the memory of its finished job
+                        if self._jobs.get(key) is job:
+                            self._jobs.pop(key)
+                            self._browser_sessions.pop(key, None)
+                continue
+            if alive:  # the tab is open (perhaps on another page): the job is watched
+                job.touch()
+                continue
+            if now - job.last_seen > self.idle_timeout:
+                with self._lock:
+                    self._stopped_reasons[key] = (f"stopped: nobody watched it for {self.idle_timeout:.0f} s "
+                                                  "(the tab was closed or the page left idle)")
+                job.stop()
+                stopped.append(key)
+        return stopped
+
+    def _reap_loop(self, every: float) -> None:
+        while not self._closed.wait(every):
+            try:
+                self.reap()
+            except Exception:  # the reaper must never die
+                pass
+
+    def close(self) -> None:
+        """Stop every job and the reaper (tests, server shutdown)."""
+        self._closed.set()
+        for key in list(self._jobs):
+            self.stop(key)
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> JobRegistry:
+    """The one registry of this server process, shared by all sessions."""
+    return JobRegistry()
+
+
+def browser_session_id() -> str | None:
+    """Streamlit's id of the current browser connection (to notice a closed tab)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        return ctx.session_id if ctx is not None else None
+    except Exception:
+        return None
