@@ -73,6 +73,10 @@ class Trainer:
         self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.data.num_classes if self.conditional else None)
         self.G.to(self.device)
         self.D.to(self.device)
+        # What step() calls for the D update: G and D themselves, or DDP wrappers of them
+        # (gan_core.distributed). Checkpoints, samples and the G update's frozen D use G and D.
+        self.G_train: torch.nn.Module = self.G
+        self.D_train: torch.nn.Module = self.D
         self.opt_g = make_adam(self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2), self.device)
         self.opt_d = make_adam(self.D.parameters(), cfg.lr_d, (cfg.beta1, cfg.beta2), self.device)
         self.loss = get_loss(cfg.loss)
@@ -113,11 +117,11 @@ class Trainer:
             z = torch.randn(batch, cfg.z_dim, device=self.device)
             last = i == cfg.n_critic - 1
             with torch.set_grad_enabled(last):  # the last fake batch is reused for the G step
-                fake = self.G(z, labels)
+                fake = self.G_train(z, labels)
             both = torch.cat([real, fake.detach()])
             if cfg.augment:
                 both = diff_augment(both)
-            scores = self.D(both, torch.cat([labels, labels]) if labels is not None else None)
+            scores = self.D_train(both, torch.cat([labels, labels]) if labels is not None else None)
             real_scores, fake_scores = scores[:batch], scores[batch:]
             d_loss = self.loss.d_loss(real_scores, fake_scores, cfg.label_smoothing)
             if self.loss.uses_gradient_penalty:
