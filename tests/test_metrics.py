@@ -1,0 +1,201 @@
+"""gan_core.metrics and gan_core.classifier: the numbers are right, separate good from bad, and are deterministic."""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import require
+from gan_core.classifier import (SmallCNN, accuracy, classifier_path, load_classifier, load_classifier_file, predict,
+                                 save_classifier, train_classifier)
+from gan_core.checkpoint import CheckpointError, list_pretrained
+from gan_core.data import load_dataset, toy_modes
+from gan_core.metrics import (class_coverage, evaluate, feature_stats, frechet_distance, image_metrics,
+                              toy_mode_metrics, trainer_evaluator)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------- pure maths
+
+def test_frechet_distance_matches_closed_forms():
+    torch.manual_seed(0)
+    a = torch.randn(4000, 6, dtype=torch.float64)
+    mu, sigma = feature_stats(a)
+    assert frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-8)
+    shift = torch.tensor([3.0, 0, 0, 0, 0, 4.0], dtype=torch.float64)
+    assert frechet_distance(mu + shift, sigma, mu, sigma) == pytest.approx(25.0, rel=1e-6)
+    # diagonal covariances: sum (sqrt(a_i) - sqrt(b_i))^2
+    s1, s2 = torch.diag(torch.tensor([1.0, 4.0, 9.0])), torch.diag(torch.tensor([4.0, 4.0, 1.0]))
+    zero = torch.zeros(3)
+    assert frechet_distance(zero, s1, zero, s2) == pytest.approx(1.0 + 0.0 + 4.0, rel=1e-6)
+    # symmetric in its arguments for a non-diagonal pair
+    b = a @ torch.randn(6, 6, dtype=torch.float64)
+    mu2, sigma2 = feature_stats(b)
+    assert frechet_distance(mu, sigma, mu2, sigma2) == pytest.approx(frechet_distance(mu2, sigma2, mu, sigma), rel=1e-6)
+
+
+def test_class_coverage_even_and_collapsed():
+    even = class_coverage(torch.arange(1000) % 10, 10)
+    assert even["class_entropy"] == pytest.approx(1.0) and even["max_class_share"] == pytest.approx(0.1)
+    assert even["classes_present"] == 10 and sum(even["class_counts"]) == 1000
+    collapsed = class_coverage(torch.full((1000,), 3), 10)
+    assert collapsed["class_entropy"] == pytest.approx(0.0) and collapsed["max_class_share"] == 1.0
+    assert collapsed["classes_present"] == 1
+    two = class_coverage(torch.tensor([0, 1] * 50), 10)
+    assert two["class_entropy"] == pytest.approx(math.log(2) / math.log(10))
+
+
+def test_toy_metrics_exact_modes_versus_collapse():
+    modes, std = toy_modes("ring8")
+    gen = torch.Generator().manual_seed(0)
+    exact = modes.repeat(100, 1) + std * torch.randn(800, 2, generator=gen)
+    good = toy_mode_metrics(exact, modes, std)
+    assert good["modes_covered"] == 8 and good["high_quality"] > 0.99
+    assert all(80 <= c <= 100 for c in good["mode_counts"])
+    collapsed = modes[[2]].repeat(800, 1) + std * torch.randn(800, 2, generator=gen)
+    bad = toy_mode_metrics(collapsed, modes, std)
+    assert bad["modes_covered"] == 1 and bad["mode_counts"][2] > 790
+    between = toy_mode_metrics(torch.zeros(100, 2), modes, std)  # the ring's centre: far from every mode
+    assert between["high_quality"] == 0.0 and between["modes_covered"] == 0
+
+
+def test_evaluate_toy_function_is_deterministic():
+    modes, std = toy_modes("ring8")
+
+    def half_ring(n, seed):  # covers modes 0..3 only
+        g = torch.Generator().manual_seed(seed)
+        pick = torch.randint(4, (n,), generator=g)
+        return modes[pick] + std * torch.randn(n, 2, generator=g), None
+
+    first = evaluate(half_ring, "ring8", n=1000, seed=5)
+    assert first == evaluate(half_ring, "ring8", n=1000, seed=5)
+    assert first["modes_covered"] == 4 and first["high_quality"] > 0.99
+    assert "note" in evaluate(half_ring, "spiral", n=100)
+
+
+# ---------------------------------------------------------------- classifier
+
+def test_classifier_save_load_round_trip_and_rejects_bad_files(tmp_path):
+    model = SmallCNN(10, 1).eval()
+    save_classifier(model, tmp_path / "c", {"dataset": "mnist", "model": "cgan-mlp"})
+    meta = json.loads((tmp_path / "c.json").read_text())
+    assert meta["kind"] == "classifier" and "model" not in meta
+    assert list_pretrained(tmp_path) == []  # never listed as a GAN
+    loaded = load_classifier_file(tmp_path / "c")
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    assert torch.equal(model(x), loaded(x)) and loaded.features(x).shape == (5, 128)
+    (tmp_path / "c.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(CheckpointError, match="safetensors"):
+        load_classifier_file(tmp_path / "c")
+    save_classifier(SmallCNN(3, 1), tmp_path / "d", {})
+    (tmp_path / "d.json").write_text((tmp_path / "c.json").read_text())  # JSON says 10 classes, file holds 3
+    with pytest.raises(CheckpointError, match="shapes"):
+        load_classifier_file(tmp_path / "d")
+    with pytest.raises(ValueError):
+        load_classifier("cifar")
+
+
+def test_train_classifier_learns_quickly(mnist_dir):
+    data = load_dataset("mnist", mnist_dir)
+    model = train_classifier(data.images[:2000], data.labels[:2000], 10, steps=60, batch_size=64, seed=0)
+    assert not model.training
+    assert accuracy(model, data.images[9000:9500], data.labels[9000:9500]) > 0.6
+    assert predict(model, data.images[:7], batch=3).shape == (7,)
+
+
+# ---------------------------------------------------------------- metrics with the shipped classifier
+
+@pytest.fixture(scope="module")
+def mnist_real(mnist_dir):
+    require(classifier_path("mnist").with_suffix(".safetensors").is_file(), "pretrained/mnist-classifier")
+    return load_dataset("mnist", mnist_dir).images
+
+
+def test_shipped_mnist_classifier_is_accurate_on_held_out_images(mnist_dir):
+    require(classifier_path("mnist").with_suffix(".safetensors").is_file(), "pretrained/mnist-classifier")
+    model = load_classifier("mnist")
+    data = load_dataset("mnist", mnist_dir)
+    assert model.meta["test_images"] == 1000
+    assert accuracy(model, data.images[9000:], data.labels[9000:]) > 0.97
+
+
+def test_image_metrics_separate_real_from_blur_and_noise(mnist_real):
+    real = mnist_real[9000:10000]
+    blurred = F.avg_pool2d(F.pad(real, [1, 1, 1, 1], value=-1.0), 3, stride=1)
+    noise = torch.rand(1000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    fd = {name: image_metrics(x, "mnist")["classifier_frechet_distance"]
+          for name, x in (("real", real), ("blurred", blurred), ("noise", noise))}
+    assert fd["blurred"] > 5 * fd["real"], fd
+    assert fd["noise"] > 20 * fd["real"], fd
+    assert fd["noise"] > fd["blurred"], fd
+    cover = image_metrics(real, "mnist")
+    assert cover["class_entropy"] > 0.97 and cover["classes_present"] == 10
+    one_digit = image_metrics(mnist_real[:2000][load_dataset("mnist").labels[:2000] == 7], "mnist")
+    assert one_digit["max_class_share"] > 0.9 and one_digit["class_entropy"] < 0.2
+
+
+def test_class_accuracy_counts_requested_labels(mnist_real):
+    labels = load_dataset("mnist").labels[9000:9500]
+    right = image_metrics(mnist_real[9000:9500], "mnist", labels)
+    wrong = image_metrics(mnist_real[9000:9500], "mnist", (labels + 1) % 10)
+    assert right["class_accuracy"] > 0.97 and wrong["class_accuracy"] < 0.05
+
+
+def test_trainer_evaluator_is_deterministic_and_scalar(mnist_real, mnist_dir):
+    from gan_core import TrainConfig, Trainer
+    trainer = Trainer(TrainConfig(dataset="mnist", model="cgan-mlp", data_dir=str(mnist_dir), data_limit=512,
+                                  batch_size=32, seed=0, device="cpu"))
+    for _ in range(3):
+        trainer.step()
+    evaluator = trainer_evaluator(trainer, n=200)
+    first, second = evaluator(trainer), evaluator(trainer)
+    assert first == second
+    assert set(first) >= {"classifier_frechet_distance", "class_accuracy", "class_entropy", "max_class_share"}
+    assert all(isinstance(v, (int, float)) and math.isfinite(v) for v in first.values())
+    toy = Trainer(TrainConfig(dataset="ring8", steps=1, seed=0, device="cpu"))
+    toy_eval = trainer_evaluator(toy, n=256)
+    assert set(toy_eval(toy)) == {"modes_covered", "high_quality"}
+
+
+# ---------------------------------------------------------------- command line
+
+def test_eval_cli_json_and_table(mnist_real):
+    require("ring8" in list_pretrained(), "pretrained/ring8")
+    out = cli("eval", "--model", "ring8", "--n", 500, "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)  # exactly one JSON object on stdout
+    assert result["model"] == "ring8" and result["n"] == 500 and result["modes_covered"] == 8
+    table = cli("eval", "--model", "ring8", "--n", 500)
+    assert table.returncode == 0 and "modes covered" in table.stdout and "8 / 8" in table.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--model", "no-such-model"), "no pretrained model"),
+    (("--model", "ring8", "--n", "1"), "--n must be"),
+    (("--model", "ring8", "--labels", "some"), "--labels"),
+])
+def test_eval_cli_bad_input_exits_2(args, message):
+    out = cli("eval", *args)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+
+
+def test_train_classifier_cli(tmp_path, mnist_dir):
+    out = cli("train-classifier", "--dataset", "mnist", "--data-dir", mnist_dir, "--steps", 3,
+              "--out", tmp_path / "clf")
+    assert out.returncode == 0, out.stderr
+    meta = json.loads((tmp_path / "clf.json").read_text())
+    assert meta["kind"] == "classifier" and meta["train_images"] == 9000 and meta["test_images"] == 1000
+    assert "held out" in meta["data"] and 0 <= meta["test_accuracy"] <= 1
+    load_classifier_file(tmp_path / "clf")
+    bad = cli("train-classifier", "--dataset", "ring8", "--out", tmp_path / "x")
+    assert bad.returncode == 2 and "--dataset" in bad.stderr
