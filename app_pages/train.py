@@ -1,4 +1,67 @@
+"""Train page: set up a GAN, train it in a background thread, and watch it learn live."""
 import streamlit as st
 
-st.title("train")
-st.info("This page is being built.")
+from app_shared import train_charts as charts
+from app_shared import train_widgets as tw
+from gan_core.presets import presets_for
+
+P = "tr_"  # widget-key prefix of this page
+
+presenter = st.sidebar.toggle("Presenter mode", key="presenter",
+                              help="Bigger images, fonts and charts for a projector; hides the set-up controls")
+tw.presenter_css(presenter)
+st.title("Train a GAN")
+tw.init_form(P)
+tw.apply_query_preset(P)
+tw.show_flash(P)
+
+if not presenter:
+    with st.expander("Set-up: data, model, loss and hyper-parameters", expanded=tw.session_job() is None):
+        tw.preset_picker(P, presets_for("train"))
+        tw.config_form(P)
+        st.button("Apply changed hyper-parameters to the running job", key=P + "apply_live",
+                  on_click=tw.on_apply_live, args=(P,),
+                  help="lr, betas, loss, n_critic, penalties, label smoothing, augmentation and EMA can change mid-run")
+tw.job_controls(P)
+
+job = tw.session_job()
+smoothing = st.sidebar.slider("Smoothing window (records)", 1, 50, 5, key=P + "smooth")
+compare = [] if presenter else tw.compare_picker(P)
+height = 320 if presenter else 220
+
+
+@st.fragment(run_every=1.0 if job is not None and job.state.active else None)
+def live_panel() -> None:
+    """Status, warnings, charts and samples: re-drawn every second from copies of the job's history."""
+    job = tw.session_job()
+    if job is None:
+        st.info("Choose a set-up (or a preset) and press **Start**.")
+        return
+    data = tw.live_data(job)
+    st.markdown(tw.status_line(data["status"], data["kind"]))
+    tw.show_diagnoses(data["diagnoses"])
+    left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
+    with left:
+        for name in ("losses", "outputs", "grads", "speed"):
+            chart = charts.metric_chart(name, data["rows"], smoothing, data["events"], compare, height)
+            st.altair_chart(charts.styled(chart, presenter), width="stretch")
+        for key, chart in charts.quality_charts(data["evals"], data["events"], compare):
+            st.altair_chart(charts.styled(chart, presenter), width="stretch")
+    with right:
+        sample = tw.sample_png(data, presenter)
+        if sample is not None:
+            st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}", width="stretch")
+        if data["spread"] is not None:
+            s = data["spread"]
+            st.metric("Modes held", f"{s['modes_held']} / {s['num_modes']}")
+    tw.track_state_change(job)
+
+
+live_panel()
+
+if job is not None and not presenter:
+    with st.expander("Timeline of samples and GIF export"):
+        tw.timeline(job, P)
+    st.subheader("Save, download, fork")
+    tw.save_panel(P)
+    tw.fork_panel(P)

@@ -87,10 +87,10 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
         elif best - held >= max(2, k // 4):
             out.append(Diagnosis("mode_collapse", "warning",
                                  f"Mode coverage is falling: {held} of {k} modes now, {best} earlier."))
-    for key in ("class_coverage", "modes_covered"):
+    names = {"class_entropy": "class entropy", "classes_present": "classes present", "modes_covered": "modes covered"}
+    for key, name in names.items():
         series = [e[key] for e in (evals or []) if isinstance(e.get(key), (int, float))]
         if len(series) >= 2 and series[-1] < 0.8 * max(series) and not any(d.kind == "mode_collapse" for d in out):
-            name = "class coverage" if key == "class_coverage" else "modes covered"
             out.append(Diagnosis("mode_collapse", "warning",
                                  f"Possible mode collapse: {name} fell from {max(series):.3g} to {series[-1]:.3g}."))
     return out

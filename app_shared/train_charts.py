@@ -1,0 +1,132 @@
+"""Altair charts of a training run: losses, D outputs, gradient norms, speed and quality metrics.
+
+Every chart is built from plain copies of the job's history (rows, evals, events), smooths with
+a rolling mean, shows raw and smoothed values on hover, marks hyper-parameter changes with a
+labelled rule at their step, and can overlay earlier runs of this session (dashed) for comparison.
+No Streamlit calls here: pages pass the returned charts to st.altair_chart.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+CURRENT_RUN = "this run"
+MAX_POINTS = 1200  # per series and run, after smoothing
+
+CHARTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "losses": ("Losses", [("d_loss", "D loss"), ("g_loss", "G loss")]),
+    "outputs": ("D(x) and D(G(z))", [("d_real", "D(x) real"), ("d_fake", "D(G(z)) fake")]),
+    "grads": ("Gradient norms", [("d_grad_norm", "‖∇D‖"), ("g_grad_norm", "‖∇G‖")]),
+    "speed": ("Images per second", [("images_per_s", "images/s")]),
+}
+NOT_METRICS = {"step", "epoch", "time"}
+
+
+def long_frame(rows: list[dict[str, Any]], columns: list[tuple[str, str]], smoothing: int = 1,
+               run: str = CURRENT_RUN) -> pd.DataFrame:
+    """Rows -> long table (step, series, value = rolling mean over `smoothing` records, raw, run)."""
+    frames = []
+    if rows:
+        df = pd.DataFrame(rows)
+        for key, label in columns:
+            if key not in df.columns:
+                continue
+            part = df[["step", key]].dropna()
+            if part.empty:
+                continue
+            smooth = part[key].rolling(max(1, int(smoothing)), min_periods=1).mean()
+            frame = pd.DataFrame({"step": part["step"].astype(int), "series": label,
+                                  "value": smooth.astype(float), "raw": part[key].astype(float), "run": run})
+            if len(frame) > MAX_POINTS:  # keep the last point, thin the rest evenly
+                stride = -(-len(frame) // MAX_POINTS)
+                frame = pd.concat([frame.iloc[:-1:stride], frame.iloc[[-1]]])
+            frames.append(frame)
+    if not frames:
+        return pd.DataFrame({"step": pd.Series(dtype=int), "series": pd.Series(dtype=str),
+                             "value": pd.Series(dtype=float), "raw": pd.Series(dtype=float),
+                             "run": pd.Series(dtype=str)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def events_frame(events: list[tuple[int, str]]) -> pd.DataFrame:
+    """Hyper-parameter changes as (step, label); several changes at one step share a rule."""
+    merged: dict[int, list[str]] = {}
+    for step, text in events:
+        merged.setdefault(int(step), []).append(text)
+    return pd.DataFrame({"step": list(merged), "change": ["; ".join(v) for v in merged.values()]})
+
+
+def _lines(data: pd.DataFrame, title: str, height: int, log_y: bool = False) -> alt.Chart:
+    runs = [CURRENT_RUN] + sorted(set(data["run"]) - {CURRENT_RUN})
+    y_scale = alt.Scale(type="symlog") if log_y else alt.Scale(zero=False)
+    return alt.Chart(data, title=title, height=height).mark_line(clip=True).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("value:Q", title=None, scale=y_scale),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("run:N", title=None, scale=alt.Scale(domain=runs),
+                                  legend=alt.Legend(orient="bottom") if len(runs) > 1 else None),
+        opacity=alt.condition(alt.datum.run == CURRENT_RUN, alt.value(1.0), alt.value(0.45)),
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("series:N"), alt.Tooltip("step:Q"),
+                 alt.Tooltip("value:Q", title="smoothed", format=".4g"), alt.Tooltip("raw:Q", format=".4g")],
+    )
+
+
+def _with_events(chart: alt.Chart, events: list[tuple[int, str]]) -> alt.Chart | alt.LayerChart:
+    if not events:
+        return chart
+    ev = events_frame(events)
+    rules = alt.Chart(ev).mark_rule(color="#888", strokeDash=[4, 3]).encode(
+        x="step:Q", tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("change:N", title="changed")])
+    labels = alt.Chart(ev).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color="#555").encode(
+        x="step:Q", y=alt.value(0), text="change:N")
+    return alt.layer(chart, rules, labels)
+
+
+def metric_chart(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
+                 events: list[tuple[int, str]] | None = None,
+                 past_runs: list[dict[str, Any]] | None = None, height: int = 220) -> alt.Chart | alt.LayerChart:
+    """One of CHARTS ("losses", "outputs", "grads", "speed") for this run and any earlier runs."""
+    title, columns = CHARTS[name]
+    frames = [long_frame(rows, columns, smoothing)]
+    for past in past_runs or []:
+        frames.append(long_frame(past["rows"], columns, smoothing, run=past["label"]))
+    data = pd.concat(frames, ignore_index=True)
+    return _with_events(_lines(data, title, height, log_y=name == "grads"), events or [])
+
+
+def quality_keys(evals: list[dict[str, Any]]) -> list[str]:
+    """Numeric metrics present in the quality evaluations (class accuracy, Fréchet distance, ...)."""
+    keys: list[str] = []
+    for row in evals:
+        for key, value in row.items():
+            if key in NOT_METRICS or key in keys or isinstance(value, bool):
+                continue
+            if isinstance(value, (int, float)):
+                keys.append(key)
+    return keys
+
+
+def quality_charts(evals: list[dict[str, Any]], events: list[tuple[int, str]] | None = None,
+                   past_runs: list[dict[str, Any]] | None = None, height: int = 180
+                   ) -> list[tuple[str, alt.Chart | alt.LayerChart]]:
+    """One small chart per quality metric (their scales differ), earlier runs overlaid."""
+    charts = []
+    for key in quality_keys(evals):
+        label = key.replace("_", " ")
+        frames = [long_frame(evals, [(key, label)])]
+        for past in past_runs or []:
+            frames.append(long_frame(past.get("evals", []), [(key, label)], run=past["label"]))
+        data = pd.concat(frames, ignore_index=True)
+        line = _lines(data, label, height)
+        charts.append((key, _with_events(line.mark_line(point=True, clip=True), events or [])))
+    return charts
+
+
+def styled(chart: alt.TopLevelMixin, presenter: bool = False) -> alt.TopLevelMixin:
+    """Bigger fonts for a projector in presenter mode."""
+    if not presenter:
+        return chart
+    return chart.configure_axis(labelFontSize=16, titleFontSize=18).configure_legend(
+        labelFontSize=16).configure_title(fontSize=20)
