@@ -71,3 +71,39 @@ def figure_png(fig: Figure) -> bytes:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def current_field(job, n_points: int = 256, resolution: int = 60, manifold_n: int = 15) -> ToyField | None:
+    """The job's toy views, computed between two training steps (under the job's lock)."""
+    from gan_core.toy_viz import toy_field
+    trainer = job.trainer
+    if trainer is None or trainer.data.kind != "points":
+        return None
+    with job.lock:
+        return toy_field(trainer, n_points=n_points, resolution=resolution, manifold_n=manifold_n)
+
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100)
+MODES = ("Full speed", "Slow motion", "Step by step")
+
+
+def playground_tick(job, mode: str, speed: int) -> int:
+    """One refresh of the live area: in slow motion, queue `speed` steps (the job stays paused between)."""
+    if job is None or not job.state.active:
+        return 0
+    if mode != "Full speed":
+        job.pause()
+    if mode == "Slow motion":
+        job.step_once(speed)
+        return speed
+    return 0
+
+
+def set_mode(job, mode: str) -> None:
+    """Full speed lets the job run; the other modes keep it paused and step it on demand."""
+    if job is None or not job.state.active:
+        return
+    if mode == "Full speed":
+        job.resume()
+    else:
+        job.pause()

@@ -1,0 +1,72 @@
+"""The process-wide job registry: cap on concurrent jobs, job length cap, idle reaping, clean stops."""
+import time
+
+import pytest
+
+from app_shared.jobs import JobRegistry, ServerBusyError
+from gan_core import JobState, TrainConfig
+
+CFG = TrainConfig(dataset="ring8", batch_size=32, num_threads=1)
+
+
+@pytest.fixture
+def registry():
+    regs = []
+
+    def make(**kw):
+        r = JobRegistry(reap_every=3600, **kw)
+        regs.append(r)
+        return r
+    yield make
+    for r in regs:
+        r.close()
+        assert not r.active_jobs()
+
+
+def test_cap_holds_with_three_sessions(registry):
+    reg = registry(max_jobs=2)
+    a = reg.start("a", CFG)
+    b = reg.start("b", CFG)
+    assert a.wait_until(3) and b.wait_until(3)
+    with pytest.raises(ServerBusyError, match="Server busy.*limit on this server is 2"):
+        reg.start("c", CFG)
+    assert reg.get("c") is None and len(reg.active_jobs()) == 2
+    b2 = reg.start("b", CFG)  # a session restarting its own job does not count against itself
+    assert not b.is_alive() and b2.wait_until(2)
+    reg.stop("a")
+    assert not a.is_alive()
+    c = reg.start("c", CFG)
+    assert c.wait_until(2)
+    assert set(reg.active_jobs()) == {"b", "c"}
+
+
+def test_idle_job_is_reaped_unless_its_session_is_connected(registry):
+    reg = registry(max_jobs=2, idle_timeout=0.5)
+    job = reg.start("s", CFG)
+    assert job.wait_until(2)
+    later = time.monotonic() + 1.0
+    assert reg.reap(now=later, session_alive=lambda _sid: True) == []  # tab open on another page
+    assert job.is_alive() and job.last_seen >= later - 1.0
+    job.last_seen -= 5
+    assert reg.reap(session_alive=lambda _sid: None) == ["s"]
+    assert not job.is_alive() and job.state == JobState.STOPPED
+    assert "nobody watched" in reg.stopped_reason("s")
+    assert reg.reap(now=time.monotonic() + 10, session_alive=lambda _sid: False) == []
+    assert reg.get("s") is None  # the ended job of a gone session is dropped
+
+
+def test_job_length_cap(registry):
+    reg = registry(max_job_seconds=0.4)
+    job = reg.start("s", CFG)
+    deadline = time.monotonic() + 10
+    while job.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not job.is_alive() and job.state == JobState.FINISHED and "budget" in job.message
+
+
+def test_env_settings(monkeypatch, registry):
+    monkeypatch.setenv("GAN_MAX_JOBS", "3")
+    monkeypatch.setenv("GAN_MAX_JOB_SECONDS", "60")
+    monkeypatch.setenv("GAN_IDLE_TIMEOUT", "nonsense")
+    reg = registry()
+    assert reg.max_jobs == 3 and reg.max_job_seconds == 60 and reg.idle_timeout == 120
