@@ -534,6 +534,8 @@ def on_fork(prefix: str) -> None:
             old.stop()
         trainer = Trainer(cfg)
         trainer.load_weights(gan)
+        if trainer.config.steps:  # a steps budget counts from the fork point
+            trainer.config = replace(trainer.config, steps=trainer.config.steps + trainer.step_count)
         trainer.history.add_event(trainer.step_count, f"forked from {path.stem}")
         start_job(trainer=trainer)
     except ServerBusyError as exc:

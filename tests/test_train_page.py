@@ -1,0 +1,207 @@
+"""Train page (AppTest) and its helpers: lifecycle, divergence message, bad input, presets, save/fork, charts."""
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from app_shared import jobs as jobs_mod
+from app_shared import train_charts as charts
+from app_shared import train_widgets as tw
+from gan_core.diagnostics import diagnose, toy_spread
+from gan_core.presets import PRESETS, get_preset, presets_for
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train.py")
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """Fresh AppTests over a clean registry and a temporary runs folder; every job is stopped afterwards."""
+    import app_shared.models
+    import app_shared.session
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
+    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
+    monkeypatch.setenv("GAN_MAX_JOBS", "2")
+    jobs_mod.job_registry.clear()
+    tests = []
+
+    def make(page=PAGE, query=None):
+        at = AppTest.from_file(page, default_timeout=60)
+        if query:
+            at.query_params.update(query)
+        at.session_state["tr_batch_size"] = 64  # small, fast steps
+        tests.append(at)
+        return at
+    yield make
+    for at in tests:
+        job = at.session_state["job"] if "job" in at.session_state else None
+        if job is not None:
+            job.stop(timeout=20)
+            assert not job.is_alive()
+    jobs_mod.job_registry().close()
+    jobs_mod.job_registry.clear()
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_start_pause_step_change_lr_resume_stop(app):
+    at = app()
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button][-5:] == ["Start", "Pause", "Resume", "Step", "Stop"]
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert job.wait_until(10, timeout=60)
+    assert jobs_mod.job_registry().get(at.session_state["session_uid"]) is job
+    assert at.button(key="tr_start").disabled and not at.button(key="tr_pause").disabled
+
+    at.number_input(key="tr_step_n").set_value(5)
+    at.button(key="tr_step").click().run()  # Step pauses the job and does exactly 5 more steps
+    assert wait_for(lambda: job.state.value == "paused")
+    before = tw.live_data(job)  # the live fragment's data function, called directly
+    time.sleep(0.3)
+    assert tw.live_data(job)["status"]["step"] == before["status"]["step"]  # paused means paused
+    assert before["rows"][-1]["step"] == before["status"]["step"]  # single steps are recorded
+    assert "paused" in texts(at.markdown) or "running" in texts(at.markdown)
+
+    at.number_input(key="tr_live_lr_g").set_value(1e-3)
+    at.button(key="tr_set_lr").click().run()
+    at.button(key="tr_resume").click().run()
+    assert wait_for(lambda: job.trainer.step_count > before["status"]["step"] + 20)
+    after = tw.live_data(job)
+    assert len(after["rows"]) > len(before["rows"]) and after["status"]["state"] == "running"
+    assert any("lr_g" in text for _, text in after["events"])
+    assert job.trainer.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3)
+    status = texts(at.markdown)
+    assert "step" in status and "images/s" in status and "device cpu" in status
+    assert len(at.get("vega_lite_chart")) >= 4  # losses, D outputs, grad norms, images/s
+
+    at.button(key="tr_stop").click().run()
+    assert not job.is_alive() and job.state.value == "stopped"
+    assert "Stopped at step" in texts(at.info)
+    assert not at.button(key="tr_start").disabled
+
+
+def test_nan_inducing_lr_shows_divergence(app, mnist_dir):
+    at = app()
+    for key, value in {"tr_dataset": "mnist", "tr_model": "mlp", "tr_loss": "wgan-gp", "tr_gp_weight": 0.0,
+                       "tr_n_critic": 1, "tr_lr_g": 1.0, "tr_lr_d": 1.0, "tr_data_limit": 256,
+                       "tr_batch_size": 32}.items():
+        at.session_state[key] = value
+    at.run()
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert wait_for(lambda: not job.is_alive(), timeout=60)
+    at.run()
+    assert job.state.value == "diverged"
+    assert "diverged" in texts(at.error) and "last good weights" in texts(at.error)
+    assert all(torch.isfinite(p).all() for p in job.trainer.G.parameters())
+
+
+def test_bad_input_and_presets(app):
+    at = app(query={"preset": "show-mode-collapse"})
+    at.run()
+    assert at.session_state["tr_loss"] == "minimax" and at.session_state["tr_lr_g"] == pytest.approx(1e-3)
+    assert at.session_state["tr_lr_d"] == pytest.approx(1e-4) and at.session_state["tr_dataset"] == "ring8"
+    at.session_state["tr_lr_g"] = -1.0
+    at.run()
+    at.button(key="tr_start").click().run()
+    assert "job" not in at.session_state
+    assert "Not started: lr_g must be a number in (0, 1]" in texts(at.error)
+    bad = app(query={"preset": "../../etc/passwd"})
+    bad.run()
+    assert "Unknown preset" in texts(bad.warning) and bad.session_state["tr_loss"] == "nonsaturating"
+
+
+def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
+    at = app()
+    at.session_state["tr_steps"] = 30
+    at.run()
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert wait_for(lambda: not job.is_alive())
+    assert job.state.value == "finished"
+    at.run()
+    at.text_input(key="tr_save_name").input("my ring")
+    at.button(key="tr_save").click().run()
+    saved = tmp_path / at.session_state["session_uid"] / "my-ring.safetensors"
+    assert saved.is_file() and saved.with_suffix(".json").is_file()
+    assert "Explore" in texts(at.success)
+    assert any(b.label.startswith("Download my-ring") for b in at.get("download_button"))
+
+    at.session_state["tr_lr_g"] = 5e-4
+    at.selectbox(key="tr_fork_from").set_value("session: my-ring")
+    at.button(key="tr_fork").click().run()
+    assert not at.exception, texts(at.exception)
+    fork = at.session_state["job"]
+    assert fork is not job and fork.wait_until(35, timeout=30)  # the 30-step budget counts from step 30
+    assert fork.trainer.config.lr_g == 5e-4 and any("forked" in t for _, t in fork.history.events())
+    runs = at.session_state["past_runs"]
+    assert len(runs) == 1 and runs[0]["rows"][-1]["step"] == 30  # the first run kept for comparison
+
+
+def test_cap_holds_with_three_app_sessions(app):
+    sessions = [app() for _ in range(3)]
+    for at in sessions:
+        at.run()
+        at.button(key="tr_start").click().run()
+    assert "job" in sessions[0].session_state and "job" in sessions[1].session_state
+    assert "job" not in sessions[2].session_state
+    assert "Server busy" in texts(sessions[2].error)
+    assert len(jobs_mod.job_registry().active_jobs()) == 2
+
+
+# ---------------------------------------------------------------- helpers without the page
+
+def test_metric_chart_smooths_marks_changes_and_overlays_runs():
+    rows = [{"step": s, "d_loss": float(s // 10 % 2), "g_loss": 1.0} for s in range(10, 110, 10)]
+    past = [{"label": "run 1: ring8 · minimax", "rows": [{"step": 10, "d_loss": 5.0, "g_loss": 5.0}]}]
+    chart = charts.metric_chart("losses", rows, smoothing=2, events=[(50, "lr_g 0.0002 → 0.001")], past_runs=past)
+    spec = chart.to_dict()
+    data = [v for v in spec["datasets"].values()]
+    lines = next(d for d in data if d and "series" in d[0])
+    d_loss = [r for r in lines if r["series"] == "D loss" and r["run"] == charts.CURRENT_RUN]
+    assert [r["raw"] for r in d_loss[:3]] == [1.0, 0.0, 1.0] and [r["value"] for r in d_loss[:3]] == [1.0, 0.5, 0.5]
+    assert any(r["run"].startswith("run 1") for r in lines)
+    events = next(d for d in data if d and "change" in d[0])
+    assert events == [{"step": 50, "change": "lr_g 0.0002 → 0.001"}]
+    assert charts.quality_keys([{"step": 100, "class_accuracy": 0.9, "class_counts": [1, 2], "ok": True}]) == \
+        ["class_accuracy"]
+
+
+def test_diagnoses():
+    winning = [{"step": s, "d_real": 0.99, "d_fake": 0.01, "g_grad_norm": 10.0 if s == 1 else 0.1}
+               for s in range(1, 10)]
+    kinds = [d.kind for d in diagnose("running", "", winning, "minimax")]
+    assert kinds == ["d_winning"]
+    text = diagnose("running", "", winning, "minimax")[0].text
+    assert "gradient has shrunk to 1%" in text and "non-saturating" in text
+    assert diagnose("running", "", winning, "wgan-gp") == []
+    div = diagnose("diverged", "training diverged at step 7 (loss NaN)", [], "nonsaturating")
+    assert div[0].level == "error" and "diverged" in div[0].text
+    collapsed = toy_spread("ring8", torch.tensor([[2.0, 0.0]]).repeat(100, 1) + 0.01 * torch.randn(100, 2))
+    assert collapsed["modes_held"] == 1
+    d = diagnose("running", "", [{"step": 500}], "minimax", spread=collapsed)
+    assert d[0].kind == "mode_collapse" and "1 of the 8" in d[0].text
+
+
+def test_presets_have_stable_slugs_and_valid_configs():
+    assert {"classic-cgan-mnist", "dcgan-mnist", "wgan-gp-mnist", "show-mode-collapse", "nonsaturating-ring8",
+            "ring8-minimax-collapse", "ring8-nonsaturating", "ring8-wgan-gp"} <= set(PRESETS)
+    for p in PRESETS.values():
+        assert p.config().dataset and p.slug == p.slug.lower()
+    assert get_preset("SHOW-MODE-COLLAPSE").loss if False else get_preset("SHOW-MODE-COLLAPSE") is PRESETS["show-mode-collapse"]
+    assert get_preset("nope") is None and get_preset(None) is None
+    assert all(p.page == "train" for p in presets_for("train"))
