@@ -90,6 +90,14 @@ class TrainConfig:
         for name in ("log_every", "snapshot_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.eval_every < 0:
+            raise ValueError(f"eval_every must be 0 (off) or a positive number of steps, got {self.eval_every}")
+        for name in ("data_limit", "num_threads"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+        if self.device not in (None, "") and str(self.device).split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
         if self.model in CONDITIONAL_MODELS and self.dataset.startswith("folder:"):
             pass  # checked when the folder is loaded: it needs class sub-folders
         return self
