@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 LOG4 = math.log(4.0)
 
@@ -177,46 +176,80 @@ class ToyRun:
         return float(abs(self.sigma[-1] - self.data_std))
 
 
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * v))
+
+
+TOY_FEATURE_SCALE = 0.25  # keeps the discriminator's features O(1) on this range
+
+
+def toy_gradients(params: dict[str, np.ndarray | float], real: np.ndarray, z: np.ndarray, loss: str
+                  ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Analytic gradients of the 1-D GAN (numpy, fast enough to rerun on every slider move).
+
+    D(x) = sigmoid(a (s x)^2 + b s x + c); G(z) = mu + exp(log_sigma) z. Returns (grad of D's
+    BCE loss w.r.t. [a, b, c] with G fixed, grad of G's loss w.r.t. [mu, log_sigma] using the
+    D *after* its update is the caller's job, logits for reporting). tests/test_lesson.py checks
+    these against torch autograd on gan_core.losses.
+    """
+    a, b, c = params["abc"]
+    mu, log_sigma = params["g"]
+    s = TOY_FEATURE_SCALE
+    fake = mu + math.exp(log_sigma) * z
+
+    def logit(x: np.ndarray) -> np.ndarray:
+        return a * (s * x) ** 2 + b * s * x + c
+
+    lr_, lf = logit(real), logit(fake)
+    # d/dl of mean softplus(-l_real) + mean softplus(l_fake)
+    gr, gf = (_sigmoid(lr_) - 1.0) / len(real), _sigmoid(lf) / len(fake)
+    grad_d = np.array([np.sum(gr * (s * real) ** 2) + np.sum(gf * (s * fake) ** 2),
+                       np.sum(gr * s * real) + np.sum(gf * s * fake), np.sum(gr) + np.sum(gf)])
+    if loss == "nonsaturating":
+        gl = (_sigmoid(lf) - 1.0) / len(fake)  # d/dl mean softplus(-l)
+    elif loss == "minimax":
+        gl = -_sigmoid(lf) / len(fake)  # d/dl mean -softplus(l)
+    else:
+        raise ValueError("the 1-D lesson GAN supports the minimax and nonsaturating losses")
+    gx = gl * (2 * a * s * s * fake + b * s)
+    grad_g = np.array([np.sum(gx), np.sum(gx * (fake - mu))])
+    return grad_d, grad_g, {"d_real": float(_sigmoid(lr_).mean()), "d_fake": float(_sigmoid(lf).mean())}
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2014), the textbook update, for a small numpy vector."""
+
+    def __init__(self, lr: float, beta1: float, beta2: float, size: int, eps: float = 1e-8) -> None:
+        self.lr, self.b1, self.b2, self.eps = lr, beta1, beta2, eps
+        self.m, self.v, self.t = np.zeros(size), np.zeros(size), 0
+
+    def step(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        self.t += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * grad
+        self.v = self.b2 * self.v + (1 - self.b2) * grad * grad
+        m_hat, v_hat = self.m / (1 - self.b1 ** self.t), self.v / (1 - self.b2 ** self.t)
+        return params - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
 def train_toy_1d(steps: int = 300, lr: float = 0.02, beta1: float = 0.5, beta2: float = 0.999,
                  data_mean: float = 2.0, data_std: float = 0.5, g_mean: float = -2.0, g_std: float = 1.0,
                  loss: str = "nonsaturating", batch: int = 256, seed: int = 0) -> ToyRun:
-    """Alternating updates (one D step, then one G step) with Adam, on 1-D Gaussians.
+    """Alternating updates with Adam on 1-D Gaussians: one D step (G fixed), then one G step (D fixed).
 
-    G(z) = mu + sigma * z; D(x) = sigmoid(a x^2 + b x + c), which can represent the exact log-ratio
-    of two Gaussians, so D* is reachable. Uses gan_core.losses so the page shows the engine's losses.
+    D(x) = sigmoid(a x^2 + b x + c) can represent the exact log-ratio of two Gaussians, so D* is reachable.
     """
-    from .losses import bce_d_loss, get_loss
-
-    if steps < 1 or lr <= 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1:
-        raise ValueError("need steps >= 1, lr > 0 and betas in [0, 1)")
-    g_loss = get_loss(loss).g_loss
-    gen = torch.Generator().manual_seed(seed)
-    mu = torch.tensor(float(g_mean), dtype=torch.float64, requires_grad=True)
-    log_sigma = torch.tensor(math.log(g_std), dtype=torch.float64, requires_grad=True)
-    abc = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-    opt_g = torch.optim.Adam([mu, log_sigma], lr=lr, betas=(beta1, beta2))
-    opt_d = torch.optim.Adam([abc], lr=lr, betas=(beta1, beta2))
-
-    def logit(x: torch.Tensor) -> torch.Tensor:
-        scale = 1.0 / 4.0  # keep the features O(1) on this range
-        return abc[0] * (x * scale) ** 2 + abc[1] * x * scale + abc[2]
-
-    rows = []
-    for step in range(1, steps + 1):
-        real = data_mean + data_std * torch.randn(batch, generator=gen, dtype=torch.float64)
-        z = torch.randn(batch, generator=gen, dtype=torch.float64)
-        fake = mu + torch.exp(log_sigma) * z
-        real_logit, fake_logit = logit(real), logit(fake.detach())
-        d_loss = bce_d_loss(real_logit, fake_logit)
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        fake_logit = logit(mu + torch.exp(log_sigma) * z)
-        opt_g.zero_grad()
-        g_loss(fake_logit).backward()
-        opt_g.step()
-        with torch.no_grad():
-            rows.append((step, float(mu), float(torch.exp(log_sigma)), float(torch.sigmoid(real_logit).mean()),
-                         float(torch.sigmoid(fake_logit).mean())))
-    arr = np.array(rows)
-    return ToyRun(arr[:, 0].astype(int), arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], data_mean, data_std)
+    if steps < 1 or lr <= 0 or not 0 <= beta1 < 1 or not 0 <= beta2 < 1 or g_std <= 0:
+        raise ValueError("need steps >= 1, lr > 0, betas in [0, 1) and a positive std")
+    rng = np.random.default_rng(seed)
+    params = {"abc": np.zeros(3), "g": np.array([float(g_mean), math.log(g_std)])}
+    opt_d, opt_g = _Adam(lr, beta1, beta2, 3), _Adam(lr, beta1, beta2, 2)
+    rows = np.zeros((steps, 5))
+    for step in range(steps):
+        real = data_mean + data_std * rng.standard_normal(batch)
+        z = rng.standard_normal(batch)
+        grad_d, _, _ = toy_gradients(params, real, z, loss)
+        params["abc"] = opt_d.step(params["abc"], grad_d)
+        _, grad_g, outs = toy_gradients(params, real, z, loss)
+        params["g"] = opt_g.step(params["g"], grad_g)
+        rows[step] = (step + 1, params["g"][0], math.exp(params["g"][1]), outs["d_real"], outs["d_fake"])
+    return ToyRun(rows[:, 0].astype(int), rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4], data_mean, data_std)
