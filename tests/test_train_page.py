@@ -87,6 +87,7 @@ def test_start_pause_step_change_lr_resume_stop(app):
     status = texts(at.markdown)
     assert "step" in status and "images/s" in status and "device cpu" in status
     assert len(at.get("vega_lite_chart")) >= 4  # losses, D outputs, grad norms, images/s
+    assert any("Samples from fixed noise" in img.proto.imgs[0].caption for img in at.image)
 
     at.button(key="tr_stop").click().run()
     assert not job.is_alive() and job.state.value == "stopped"

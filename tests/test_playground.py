@@ -1,0 +1,110 @@
+"""2-D playground page (AppTest) and the presets it teaches with: collapse vs all modes, checked on data."""
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from app_shared import jobs as jobs_mod
+from app_shared import playground_plot as pp
+from app_shared import train_widgets as tw
+from gan_core import Trainer
+from gan_core.diagnostics import toy_spread
+from gan_core.presets import PRESETS, presets_for
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def pg_app(tmp_path, monkeypatch):
+    import app_shared.session
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
+    jobs_mod.job_registry.clear()
+    made = []
+
+    def make(query=None):
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params.update(query or {})
+        made.append(at)
+        return at
+    yield make
+    for at in made:
+        if "job" in at.session_state:
+            at.session_state["job"].stop(timeout=20)
+            assert not at.session_state["job"].is_alive()
+    jobs_mod.job_registry().close()
+    jobs_mod.job_registry.clear()
+
+
+def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
+    at = pg_app({"preset": "ring8-nonsaturating"})
+    at.run()
+    assert not at.exception
+    assert at.session_state["pg_loss"] == "nonsaturating" and at.session_state["pg_lr_g"] == pytest.approx(1e-3)
+    assert at.selectbox(key="pg_dataset").options == ["ring8", "grid25", "spiral", "moons"]  # toys only
+    at.button(key="pg_start").click().run()
+    job = at.session_state["job"]
+    assert job.wait_until(30, timeout=60)
+    at.run()
+    assert not at.exception
+    assert len(at.image) >= 1 and len(at.get("vega_lite_chart")) >= 3
+    assert "step" in " ".join(m.value for m in at.markdown)
+
+    field = pp.current_field(job, n_points=128, resolution=50)
+    fig = pp.field_figure(field)
+    heat = pp.heatmap_of(fig)
+    assert heat.shape == (50, 50) and 0 <= heat.min() < heat.max() <= 1
+    # D must rate the real ring (radius 2) higher than the empty centre after some training
+    xs = field.xs
+    centre = heat[25, 25]
+    on_ring = heat[np.argmin(np.abs(field.ys - 0)), np.argmin(np.abs(xs - 2))]
+    assert on_ring > centre
+    arrows = pp.arrows_of(fig)
+    assert arrows.shape == (min(pp.MAX_ARROWS, 128), 2) and np.allclose(arrows, field.grads[:len(arrows)])
+    assert np.isfinite(arrows).all() and np.linalg.norm(arrows, axis=1).max() > 0
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+    at.radio(key="pg_mode").set_value("Slow motion").run()  # the job is held paused and stepped per tick
+    assert wait_for(lambda: job.state.value == "paused")
+    time.sleep(0.2)
+    before = job.trainer.step_count
+    assert pp.playground_tick(job, "Slow motion", 5) == 5  # what the fragment does each second
+    assert wait_for(lambda: job.trainer.step_count == before + 5)
+    time.sleep(0.2)
+    assert job.trainer.step_count == before + 5
+    at.button(key="pg_stop").click().run()
+    assert not job.is_alive() and job.state.value == "stopped"
+
+
+def _spread_after(slug, steps, seed=0):
+    torch.set_num_threads(1)
+    t = Trainer(PRESETS[slug].config(seed=seed))
+    for _ in range(steps):
+        t.step()
+    pts = t.generate(torch.randn(1000, t.config.z_dim, generator=torch.Generator().manual_seed(3)))
+    return toy_spread("ring8", pts)
+
+
+def test_collapse_preset_collapses_and_nonsaturating_covers():
+    collapsed = _spread_after("ring8-minimax-collapse", 1000)
+    covered = _spread_after("ring8-nonsaturating", 1000)
+    assert collapsed["modes_held"] <= 2, collapsed
+    assert covered["modes_held"] >= 7, covered
+
+
+def test_playground_presets_are_toys():
+    slugs = {p.slug for p in presets_for("playground")}
+    assert {"ring8-minimax-collapse", "ring8-nonsaturating", "ring8-wgan-gp", "show-mode-collapse"} <= slugs
+    assert all(PRESETS[s].config().dataset in ("ring8", "grid25", "spiral", "moons") for s in slugs)
