@@ -259,7 +259,10 @@ def load_folder_dataset(path: str | os.PathLike, size: int = 28, rgb: bool = Fal
         ds = ImageFolder(str(root), transform=tf, is_valid_file=lambda p: p.lower().endswith(IMAGE_SUFFIXES))
         if len(ds) > max_images:
             raise ValueError(f"{root} holds {len(ds)} images; the limit is {max_images}")
-        items = [ds[i] for i in range(len(ds))]
+        try:
+            items = [ds[i] for i in range(len(ds))]
+        except (OSError, Image.DecompressionBombError) as exc:  # a corrupt or oversized file among the images
+            raise ValueError(f"{root}: an image could not be read ({str(exc)[:120]})") from None
         class_names = tuple(ds.classes)
     else:
         files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -267,8 +270,11 @@ def load_folder_dataset(path: str | os.PathLike, size: int = 28, rgb: bool = Fal
             raise ValueError(f"{root} holds {len(files)} images; the limit is {max_images}")
         items = []
         for p in files:
-            with Image.open(p) as im:
-                items.append((tf(im.convert("RGB")), 0))
+            try:
+                with Image.open(p) as im:
+                    items.append((tf(im.convert("RGB")), 0))
+            except (OSError, Image.DecompressionBombError) as exc:
+                raise ValueError(f"{p.name} could not be read as an image ({str(exc)[:120]})") from None
         class_names = None
     if not items:
         raise ValueError(f"{root} holds no images ({', '.join(IMAGE_SUFFIXES)})")
