@@ -1,0 +1,81 @@
+"""Page helpers for driving the Streamlit app with Playwright (shared by browser tests, load test, benchmarks).
+
+Images are found by their caption (st.image(..., caption=...)); "changed" means a new src that the
+browser has fetched and decoded, checked in the page on every animation frame.
+"""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+
+EXCEPTION = '[data-testid="stException"]'
+
+# JS: the <img> of the first st.image whose caption equals (or, with a trailing "*", starts with) `caption`.
+FIND_IMAGE_JS = """
+(caption) => {
+  const prefix = caption.endsWith('*');
+  const want = prefix ? caption.slice(0, -1) : caption;
+  for (const box of document.querySelectorAll('[data-testid="stImage"]')) {
+    const cap = box.querySelector('[data-testid="stImageCaption"]');
+    const text = cap ? cap.innerText.trim() : '';
+    if (prefix ? text.startsWith(want) : text === want) return box.querySelector('img');
+  }
+  return null;
+}
+"""
+
+SRC_JS = f"(caption) => {{ const img = ({FIND_IMAGE_JS})(caption); return img ? img.src : null; }}"
+
+CHANGED_JS = f"""
+([caption, old]) => {{
+  const img = ({FIND_IMAGE_JS})(caption);
+  return !!(img && img.src && img.src !== old && img.complete && img.naturalWidth > 0);
+}}
+"""
+
+
+def image_src(page, caption: str) -> str | None:
+    """The src of the captioned image, or None when it is not on the page."""
+    return page.evaluate(SRC_JS, caption)
+
+
+def wait_image(page, caption: str, timeout: float = 60_000) -> str:
+    """Wait until the captioned image is shown and decoded; returns its src."""
+    return wait_src_change(page, caption, None, timeout)
+
+
+def wait_src_change(page, caption: str, old_src: str | None, timeout: float = 30_000) -> str:
+    """Wait until the captioned image has a src other than old_src and is decoded; returns the new src."""
+    page.wait_for_function(CHANGED_JS, arg=[caption, old_src or ""], timeout=timeout, polling="raf")
+    return image_src(page, caption)
+
+
+def fetch_image(page, src: str) -> np.ndarray:
+    """The pixels behind an image src, fetched like the browser does (same cookies), as grayscale uint8."""
+    from PIL import Image
+    if src.startswith("data:"):
+        data = base64.b64decode(src.split(",", 1)[1])
+    else:
+        response = page.request.get(src)
+        if not response.ok:
+            raise AssertionError(f"GET {src} -> {response.status}")
+        data = response.body()
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("L"))
+
+
+def exception_text(page) -> str | None:
+    """The first Streamlit exception box's text, or None when the page shows none."""
+    boxes = page.locator(EXCEPTION)
+    return boxes.first.inner_text()[:800] if boxes.count() else None
+
+
+def wait_app_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the script run finished: no running indicator and no stale (greyed) elements."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')
+                 && document.querySelectorAll('[data-stale="true"]').length === 0
+                 && document.querySelector('[data-testid="stMain"]')""",
+        timeout=timeout)
