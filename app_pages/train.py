@@ -45,8 +45,10 @@ def live_panel() -> None:
         for name in ("losses", "outputs", "grads", "speed"):
             chart = charts.metric_chart(name, data["rows"], smoothing, data["events"], compare, height)
             st.altair_chart(charts.styled(chart, presenter), width="stretch")
-        for key, chart in charts.quality_charts(data["evals"], data["events"], compare):
-            st.altair_chart(charts.styled(chart, presenter), width="stretch")
+        quality = charts.quality_charts(data["evals"], data["events"], compare)
+        for i in range(0, len(quality), 2):
+            for col, (_, chart) in zip(st.columns(2), quality[i:i + 2]):
+                col.altair_chart(charts.styled(chart, presenter), width="stretch")
     with right:
         sample = tw.sample_png(data, presenter)
         if sample is not None:

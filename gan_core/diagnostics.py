@@ -90,7 +90,9 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
     names = {"class_entropy": "class entropy", "classes_present": "classes present", "modes_covered": "modes covered"}
     for key, name in names.items():
         series = [e[key] for e in (evals or []) if isinstance(e.get(key), (int, float))]
-        if len(series) >= 2 and series[-1] < 0.8 * max(series) and not any(d.kind == "mode_collapse" for d in out):
+        # a drop that lasts two evaluations, not one noisy reading early in training
+        if len(series) >= 3 and max(series[-2:]) < 0.8 * max(series[:-2]) and \
+                not any(d.kind == "mode_collapse" for d in out):
             out.append(Diagnosis("mode_collapse", "warning",
-                                 f"Possible mode collapse: {name} fell from {max(series):.3g} to {series[-1]:.3g}."))
+                                 f"Possible mode collapse: {name} fell from {max(series[:-2]):.3g} to {series[-1]:.3g}."))
     return out

@@ -56,8 +56,10 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            "−log D(G(z)): strong gradients while D wins; the points spread to all 8 modes.",
            {"dataset": "ring8", "loss": "nonsaturating", "lr_g": 1e-3, "lr_d": 1e-3}),
     Preset("ring8-wgan-gp", "ring8 · WGAN-GP", "playground",
-           "A critic with gradient penalty: smooth surface, gradients everywhere, all modes reached.",
-           {"dataset": "ring8", "loss": "wgan-gp", "beta1": 0.0, "beta2": 0.9, "lr_g": 1e-4, "lr_d": 1e-4}),
+           "A critic with gradient penalty (Gulrajani et al. 2017): a smooth surface with useful gradients "
+           "everywhere, so the points spread around the whole ring. It sharpens slowly (5 critic steps per "
+           "G step): after 2000 steps on 2 CPU cores 3-5 of the 8 modes were tight.",
+           {"dataset": "ring8", "loss": "wgan-gp", "beta1": 0.5, "beta2": 0.9, "lr_g": 1e-3, "lr_d": 1e-3}),
     Preset("ring8-r1", "ring8 · R1 gradient penalty", "playground",
            "Penalise D's gradient on real points (Mescheder et al. 2018): a smoother surface, steadier "
            "training. (DiffAugment only augments images; on 2-D points it changes nothing.)",

@@ -121,6 +121,8 @@ def test_bad_input_and_presets(app):
     at.button(key="tr_start").click().run()
     assert "job" not in at.session_state
     assert "Not started: lr_g must be a number in (0, 1]" in texts(at.error)
+    at.sidebar.toggle(key="presenter").set_value(True).run()  # presenter mode hides the set-up form
+    assert not [b for b in at.button if b.label == "Load preset"] and at.button(key="tr_start")
     bad = app(query={"preset": "../../etc/passwd"})
     bad.run()
     assert "Unknown preset" in texts(bad.warning) and bad.session_state["tr_loss"] == "nonsaturating"
@@ -129,6 +131,7 @@ def test_bad_input_and_presets(app):
 def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     at = app()
     at.session_state["tr_steps"] = 30
+    at.session_state["tr_snapshot_every"] = 10
     at.run()
     at.button(key="tr_start").click().run()
     job = at.session_state["job"]
@@ -141,6 +144,15 @@ def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     assert saved.is_file() and saved.with_suffix(".json").is_file()
     assert "Explore" in texts(at.success)
     assert any(b.label.startswith("Download my-ring") for b in at.get("download_button"))
+
+    assert at.select_slider(key="tr_timeline").options == ["1", "10", "20", "30"]
+    at.select_slider(key="tr_timeline").set_value(10)
+    at.button(key="tr_gif").click().run()
+    assert any("fixed noise at step 10" in img.proto.imgs[0].caption for img in at.image)
+    assert at.session_state["tr_gif_bytes"][:4] == b"GIF8"
+    from PIL import Image
+    import io
+    assert Image.open(io.BytesIO(at.session_state["tr_gif_bytes"])).n_frames == 4
 
     at.session_state["tr_lr_g"] = 5e-4
     at.selectbox(key="tr_fork_from").set_value("session: my-ring")
@@ -196,6 +208,10 @@ def test_diagnoses():
     assert collapsed["modes_held"] == 1
     d = diagnose("running", "", [{"step": 500}], "minimax", spread=collapsed)
     assert d[0].kind == "mode_collapse" and "1 of the 8" in d[0].text
+    evals = [{"step": 100 * i, "classes_present": c} for i, c in enumerate([10, 10, 9, 5], 1)]
+    assert diagnose("running", "", [], "nonsaturating", evals) == []  # one low reading is not a trend
+    evals.append({"step": 500, "classes_present": 4})
+    assert "classes present fell from 10 to 4" in diagnose("running", "", [], "nonsaturating", evals)[0].text
 
 
 def test_presets_have_stable_slugs_and_valid_configs():
