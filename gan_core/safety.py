@@ -10,12 +10,14 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 from .checkpoint import MAX_CHECKPOINT_BYTES, MAX_JSON_BYTES, CheckpointError, GAN, load_checkpoint_bytes
 
 MAX_ZIP_FILES = 20000
 MAX_ZIP_BYTES = 200 * 1024 * 1024
+MAX_IMAGE_PIXELS = 16_000_000  # one uploaded image may decode to at most this many pixels
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
@@ -68,6 +70,8 @@ def extract_image_zip(data: bytes, dest: str | os.PathLike, max_files: int = MAX
         name = m.filename
         if name.startswith(("/", "\\")) or ":" in name or "\x00" in name:
             raise UnsafeInputError(f"zip entry {name!r} has an absolute path")
+        if "\\" in name:  # Windows separators: "..\\x" is harmless here but escapes on Windows
+            raise UnsafeInputError(f"zip entry {name!r} uses backslashes; zips use / between folders")
         target = resolve_inside(dest, name)  # raises for ../ escapes
         if (m.external_attr >> 16) & 0o170000 == 0o120000:
             raise UnsafeInputError(f"zip entry {name!r} is a symbolic link")
@@ -76,11 +80,35 @@ def extract_image_zip(data: bytes, dest: str | os.PathLike, max_files: int = MAX
     if not planned:
         raise UnsafeInputError(f"the zip holds no images ({', '.join(IMAGE_SUFFIXES)})")
     dest.mkdir(parents=True, exist_ok=True)
-    for m, target in planned:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(m) as src:
-            target.write_bytes(src.read(m.file_size + 1)[: m.file_size])
+    written: list[Path] = []
+    try:
+        for m, target in planned:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(m) as src:
+                target.write_bytes(src.read(m.file_size + 1)[: m.file_size])
+            written.append(target)
+            _check_image(target, m.filename)
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error, UnsafeInputError) as exc:  # undo everything
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, UnsafeInputError):
+            raise
+        raise UnsafeInputError(f"the zip could not be unpacked ({type(exc).__name__}: {str(exc)[:100]})") from None
     return len(planned)
+
+
+def _check_image(path: Path, name: str) -> None:
+    """Reject files that are not images or that would decode to more than MAX_IMAGE_PIXELS (header only)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+    except (OSError, Image.DecompressionBombError, ValueError):
+        raise UnsafeInputError(f"zip entry {name!r} is not a readable image") from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise UnsafeInputError(f"zip entry {name!r} is {width}x{height} pixels; the limit is "
+                               f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels")
 
 
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
