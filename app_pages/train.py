@@ -27,7 +27,7 @@ tw.job_controls(P)
 job = tw.session_job()
 smoothing = st.sidebar.slider("Smoothing window (records)", 1, 50, 5, key=P + "smooth")
 compare = [] if presenter else tw.compare_picker(P)
-height = 320 if presenter else 220
+height = 420 if presenter else 300
 
 
 @st.fragment(run_every=1.0 if job is not None and job.state.active else None)

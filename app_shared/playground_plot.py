@@ -17,7 +17,7 @@ from matplotlib.quiver import Quiver  # noqa: E402
 
 from gan_core.toy_viz import ToyField  # noqa: E402
 
-MAX_ARROWS = 96
+MAX_ARROWS = 64
 
 
 def field_figure(field: ToyField, surface: bool = True, arrows: bool = True, manifold: bool = True,
@@ -43,9 +43,9 @@ def field_figure(field: ToyField, surface: bool = True, arrows: bool = True, man
         n = min(MAX_ARROWS, len(field.fake))
         u, v = field.grads[:n, 0], field.grads[:n, 1]
         longest = float(np.hypot(u, v).max()) or 1.0
-        # the longest arrow is drawn 15% of the view's width; the data stay the raw gradients
+        # the longest arrow is drawn 10% of the view's width; the data stay the raw gradients
         ax.quiver(field.fake[:n, 0], field.fake[:n, 1], u, v, angles="xy", scale_units="xy",
-                  scale=longest / (0.15 * 2 * e), width=0.004, color="#222", label="G's gradient")
+                  scale=longest / (0.1 * 2 * e), width=0.004, color="#222", label="G's gradient")
     ax.set_xlim(-e, e)
     ax.set_ylim(-e, e)
     ax.set_aspect("equal")

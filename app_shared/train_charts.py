@@ -64,9 +64,9 @@ def _lines(data: pd.DataFrame, title: str, height: int, log_y: bool = False) -> 
     return alt.Chart(data, title=title, height=height).mark_line(clip=True).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("value:Q", title=None, scale=y_scale),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="right")),
         strokeDash=alt.StrokeDash("run:N", title=None, scale=alt.Scale(domain=runs),
-                                  legend=alt.Legend(orient="bottom") if len(runs) > 1 else None),
+                                  legend=alt.Legend(orient="right") if len(runs) > 1 else None),
         opacity=alt.condition(alt.datum.run == CURRENT_RUN, alt.value(1.0), alt.value(0.45)),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("series:N"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", title="smoothed", format=".4g"), alt.Tooltip("raw:Q", format=".4g")],
@@ -109,7 +109,7 @@ def quality_keys(evals: list[dict[str, Any]]) -> list[str]:
 
 
 def quality_charts(evals: list[dict[str, Any]], events: list[tuple[int, str]] | None = None,
-                   past_runs: list[dict[str, Any]] | None = None, height: int = 180
+                   past_runs: list[dict[str, Any]] | None = None, height: int = 240
                    ) -> list[tuple[str, alt.Chart | alt.LayerChart]]:
     """One small chart per quality metric (their scales differ), earlier runs overlaid."""
     charts = []
