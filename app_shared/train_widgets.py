@@ -155,20 +155,24 @@ def dataset_label(name: str) -> str:
 
 def upload_zip_widget(prefix: str) -> None:
     """A zip of images (class sub-folders become labels) → extracted safely into this session's folder."""
-    upload = st.file_uploader("Upload a zip of images (sub-folders = classes)", type=["zip"], key=_k(prefix, "zip"))
-    if upload is None or st.session_state.get(_k(prefix, "zip_done")) == upload.file_id:
+    st.file_uploader("Upload a zip of images (sub-folders = classes)", type=["zip"], key=_k(prefix, "zip"),
+                     on_change=_on_zip, args=(prefix,))
+
+
+def _on_zip(prefix: str) -> None:
+    upload = st.session_state.get(_k(prefix, "zip"))
+    if upload is None:
         return
-    st.session_state[_k(prefix, "zip_done")] = upload.file_id
     dest = session_dir() / "uploads" / safe_name(Path(upload.name).stem, "images")
     try:
         count = extract_image_zip(upload.getvalue(), dest)
     except UnsafeInputError as exc:
-        st.error(f"That zip was not used: {exc}")
+        _flash(prefix, "error", f"That zip was not used: {exc}")
         return
     st.session_state[_k(prefix, "folder")] = f"folder:{dest}"
     st.session_state[_k(prefix, "dataset")] = f"folder:{dest}"
     st.session_state[_k(prefix, "model")] = None
-    st.success(f"Extracted {count} images; dataset set to {dataset_label(f'folder:{dest}')}.")
+    _flash(prefix, "success", f"Extracted {count} images; dataset set to {dataset_label(f'folder:{dest}')}.")
 
 
 def config_form(prefix: str, toy_only: bool = False) -> None:

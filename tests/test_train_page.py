@@ -222,3 +222,40 @@ def test_presets_have_stable_slugs_and_valid_configs():
     assert get_preset("SHOW-MODE-COLLAPSE").loss if False else get_preset("SHOW-MODE-COLLAPSE") is PRESETS["show-mode-collapse"]
     assert get_preset("nope") is None and get_preset(None) is None
     assert all(p.page == "train" for p in presets_for("train"))
+
+
+def _zip(entries):
+    import io
+    import zipfile
+    from PIL import Image
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, shade in entries:
+            png = io.BytesIO()
+            Image.new("L", (28, 28), shade).save(png, format="PNG")
+            zf.writestr(name, png.getvalue())
+    return buf.getvalue()
+
+
+def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(app, tmp_path):
+    at = app()
+    at.run()
+    evil = _zip([("../evil.png", 0)])
+    at.file_uploader(key="tr_zip").upload("evil.zip", evil, "application/zip").run()
+    assert "That zip was not used" in texts(at.error) and "outside" in texts(at.error)
+    assert at.session_state["tr_dataset"] == "ring8" and not (tmp_path.parent / "evil.png").exists()
+
+    good = _zip([(f"{cls}/{i}.png", 40 * i) for cls in ("cats", "dogs") for i in range(4)])
+    at2 = app()
+    at2.session_state["tr_steps"] = 3
+    at2.session_state["tr_batch_size"] = 4
+    at2.run()
+    at2.file_uploader(key="tr_zip").upload("pets.zip", good, "application/zip").run()
+    dataset = at2.session_state["tr_dataset"]
+    assert dataset.startswith("folder:") and "Extracted 8 images" in texts(at2.success)
+    assert Path(dataset[len("folder:"):]).is_relative_to(tmp_path)
+    at2.button(key="tr_start").click().run()
+    job = at2.session_state["job"]
+    assert wait_for(lambda: not job.is_alive(), timeout=60)
+    assert job.state.value == "finished", job.message
+    assert job.trainer.data.class_names == ("cats", "dogs") and job.trainer.step_count == 3
