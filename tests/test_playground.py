@@ -61,21 +61,6 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     assert len(at.image) >= 1 and len(at.get("vega_lite_chart")) >= 3
     assert "step" in " ".join(m.value for m in at.markdown)
 
-    field = pp.current_field(job, n_points=128, resolution=50)
-    fig = pp.field_figure(field)
-    heat = pp.heatmap_of(fig)
-    assert heat.shape == (50, 50) and 0 <= heat.min() < heat.max() <= 1
-    # D must rate the real ring (radius 2) higher than the empty centre after some training
-    xs = field.xs
-    centre = heat[25, 25]
-    on_ring = heat[np.argmin(np.abs(field.ys - 0)), np.argmin(np.abs(xs - 2))]
-    assert on_ring > centre
-    arrows = pp.arrows_of(fig)
-    assert arrows.shape == (min(pp.MAX_ARROWS, 128), 2) and np.allclose(arrows, field.grads[:len(arrows)])
-    assert np.isfinite(arrows).all() and np.linalg.norm(arrows, axis=1).max() > 0
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-
     at.radio(key="pg_mode").set_value("Slow motion").run()  # the job is held paused and stepped per tick
     assert wait_for(lambda: job.state.value == "paused")
     time.sleep(0.2)
@@ -84,6 +69,23 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     assert wait_for(lambda: job.trainer.step_count == before + 5)
     time.sleep(0.2)
     assert job.trainer.step_count == before + 5
+
+    field = pp.current_field(job, n_points=128, resolution=50)  # paused: the models hold still
+    fig = pp.field_figure(field)
+    heat = pp.heatmap_of(fig)
+    assert heat.shape == (50, 50) and 0 <= heat.min() < heat.max() <= 1
+    i, j = 10, 40  # the drawn value at row i (y), column j (x) is D there
+    d_there = torch.sigmoid(job.trainer.D(torch.tensor([[field.xs[j], field.ys[i]]]))).item()
+    assert heat[i, j] == pytest.approx(d_there, rel=1e-4)
+    arrows = pp.arrows_of(fig)
+    assert arrows.shape == (min(pp.MAX_ARROWS, 128), 2) and np.allclose(arrows, field.grads[:len(arrows)])
+    assert np.isfinite(arrows).all() and np.linalg.norm(arrows, axis=1).max() > 0
+    # each arrow is -d(-log D(x))/dx at its fake point: it points up D's slope
+    x = torch.tensor(field.fake[:1], requires_grad=True)
+    (up,) = torch.autograd.grad(job.trainer.D(x).sum(), [x])
+    assert float(up[0] @ torch.tensor(arrows[0])) > 0
+    import matplotlib.pyplot as plt
+    plt.close(fig)
     at.button(key="pg_stop").click().run()
     assert not job.is_alive() and job.state.value == "stopped"
 
