@@ -133,9 +133,7 @@ def draw_class_grid(z_eff: torch.Tensor) -> None:
                    "next seeds). Along a column the *content* changes and the *style* stays.")
         cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc))
         ss.ex_grid = cg.image
-        rows = st.columns([1, 6])
-        rows[0].markdown("<br>".join(f"**{n}**" for n in cg.row_names), unsafe_allow_html=True)
-        rows[1].image(cg.image, caption="class × sample grid")
+        st.image(cg.image, caption="class × sample grid")
         st.download_button("Download grid (PNG)", png_bytes(cg.image), file_name=f"{gan.name}-grid.png",
                            mime="image/png", on_click="ignore", key="ex_dl_grid")
 

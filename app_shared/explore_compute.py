@@ -120,7 +120,28 @@ def class_grid(gan: GAN, z: torch.Tensor, seed: int, truncation: float, columns:
     labels = torch.arange(k).repeat_interleave(columns)
     with single_thread():
         images = gan.generate(z_all, labels)
-    return ClassGrid(grid(images, nrow=columns, scale=2), list(gan.class_names or []), images)
+    names = list(gan.class_names or [])
+    pad, scale = 2, 2
+    picture = grid(images, nrow=columns, pad=pad, scale=scale)
+    return ClassGrid(row_labels(picture, names, (images.shape[-2] + pad) * scale, pad * scale), names, images)
+
+
+def row_labels(picture: np.ndarray, names: list[str], pitch: int, top: int, width: int = 110) -> np.ndarray:
+    """The picture with each row's name written in a margin on its left (so labels can never misalign)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rgb = picture if picture.ndim == 3 else np.repeat(picture[..., None], 3, axis=2)
+    canvas = Image.new("RGB", (rgb.shape[1] + width, rgb.shape[0]), (255, 255, 255))
+    canvas.paste(Image.fromarray(rgb), (width, 0))
+    draw = ImageDraw.Draw(canvas)
+    try:
+        font = ImageFont.load_default(size=14)
+    except TypeError:  # old Pillow: fixed-size bitmap font
+        font = ImageFont.load_default()
+    for r, name in enumerate(names):
+        y = top + r * pitch + pitch // 2 - 8
+        draw.text((6, y), name[:14], fill=(30, 30, 30), font=font)
+    return np.asarray(canvas)
 
 
 def seed_frames(gan: GAN, seed_a: int, seed_b: int, cls: int | None, truncation: float, steps: int,

@@ -31,6 +31,8 @@ class Directions:
     explained: torch.Tensor  # k, share of the activation variance each principal component explains
     scales: torch.Tensor  # k, std of the regression coordinates: the z-length of a "1 sigma" move
     layer: str  # which generator module's output was analysed
+    components: torch.Tensor  # k x F principal components of the activations (unit rows)
+    mean: torch.Tensor  # F, mean activation
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
@@ -102,7 +104,8 @@ def find_directions(gan: GAN, k: int = 8, n_samples: int = 1000, seed: int = 0) 
     u = torch.linalg.lstsq(coords, z.double() - z.double().mean(0, keepdim=True)).solution
     norms = u.norm(dim=1, keepdim=True).clamp_min(1e-12)
     vectors = (u / norms).float()
-    return Directions(vectors, explained.float(), norms.squeeze(1).float(), layer)
+    return Directions(vectors, explained.float(), norms.squeeze(1).float(), layer, components.float(),
+                      acts.mean(0).float())
 
 
 def apply_directions(z: torch.Tensor, directions: Directions, amounts: list[float] | torch.Tensor,

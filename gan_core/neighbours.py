@@ -75,7 +75,7 @@ def nearest(index: NeighbourIndex, images: torch.Tensor, k: int = 5) -> tuple[to
         raise ValueError("k must be at least 1")
     k = min(k, len(index))
     query = index.embed(images)
-    dist = torch.cdist(query, index.feats)
+    dist = torch.cdist(query, index.feats, compute_mode="donot_use_mm_for_euclid_dist")
     d, idx = dist.topk(k, dim=1, largest=False)
     return idx, d
 
@@ -87,6 +87,6 @@ def typical_distance(index: NeighbourIndex, n: int = 200, seed: int = 0) -> floa
     """
     gen = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(index), generator=gen)[: min(n, len(index))]
-    dist = torch.cdist(index.feats[pick], index.feats)
+    dist = torch.cdist(index.feats[pick], index.feats, compute_mode="donot_use_mm_for_euclid_dist")
     dist[torch.arange(len(pick)), pick] = float("inf")  # not itself
     return float(dist.min(1).values.median())
