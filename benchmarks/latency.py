@@ -24,7 +24,7 @@ from tests.browser_helpers import exception_text, image_src, wait_app_idle, wait
 from tests.browser_helpers import FIND_IMAGE_JS
 from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
 
-CAPTION = "sample"
+CAPTION = "sample*"  # Explore: "sample — 7"; the floor app: "sample"
 SLIDER = "z[0]"
 
 KEYDOWN_HOOK = "() => { if (!window.__latHook) { window.__latHook = true; document.addEventListener('keydown', " \
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             pages = {"floor": SliderPage(browser.new_page(), floor.url),
-                     "explore": SliderPage(browser.new_page(), f"{app.url}/explore")}
+                     "explore": SliderPage(browser.new_page(), f"{app.url}/")}
             idle = alternate(pages, args.moves)
             with training_in_second_session(browser, app.url) as train_page:
                 busy = alternate(pages, args.moves)

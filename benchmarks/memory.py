@@ -26,7 +26,7 @@ def open_explore(browser, url: str):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(120_000)
     page = context.new_page()
-    page.goto(f"{url}/explore")
+    page.goto(f"{url}/")
     return context, page
 
 
@@ -57,12 +57,12 @@ def main(argv: list[str] | None = None) -> dict:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             _, tab = open_explore(browser, server.url)
-            wait_image(tab, "sample", timeout=120_000)
+            wait_image(tab, "sample*", timeout=120_000)
             wait_app_idle(tab)
             readings["one_tab_mb"] = settle_rss(pid, 4) / MB
 
             warm, page = open_explore(browser, server.url)
-            wait_image(page, "sample", timeout=120_000)
+            wait_image(page, "sample*", timeout=120_000)
             warm.close()
             baseline = settle_rss(pid)
             readings["baseline_mb"] = baseline / MB
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
             while opened < args.sessions:
                 batch = [open_explore(browser, server.url) for _ in range(min(args.batch, args.sessions - opened))]
                 for context, page in batch:
-                    wait_image(page, "sample", timeout=120_000)
+                    wait_image(page, "sample*", timeout=120_000)
                     slider = page.get_by_role("slider", name="z[0]")
                     slider.focus()
                     page.keyboard.press("ArrowRight")
