@@ -46,9 +46,9 @@ class ExperimentConfig:
     real_per_class: int = 10
     synthetic_per_class: int = 100
     seeds: int = 3
-    steps: int = 150
+    steps: int = 100
     batch_size: int = 32
-    test_size: int = 2000
+    test_size: int = 1000
     truncation: float = 1.0
     augment: bool = False
 
@@ -286,11 +286,16 @@ class ExperimentJob:
     def snapshot(self) -> dict[str, object]:
         with self._lock:
             state = dict(self._state)
+        state["stopping"] = self._stop.is_set() and not state["done"]
         state.setdefault("elapsed", time.monotonic() - float(state["started"]))
         return state
 
-    def cancel(self, timeout: float = 30.0) -> bool:
-        """Ask the thread to stop after its current piece of work; True when it has ended."""
+    def request_stop(self) -> None:
+        """Ask the thread to stop after its current piece of work (one classifier training at most)."""
+        self._stop.set()
+
+    def cancel(self, timeout: float = 60.0) -> bool:
+        """request_stop, then wait; True when the thread has ended."""
         self._stop.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()

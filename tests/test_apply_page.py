@@ -1,0 +1,106 @@
+"""Apply page (AppTest): generator choice, a reduced experiment end to end, the results it shows, Stop."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import require
+from gan_core import PRETRAINED_DIR, build_models, save_checkpoint
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "apply.py")
+SHIPPED = Path(os.environ.get("GAN_TEST_PRETRAINED", PRETRAINED_DIR))
+
+
+@pytest.fixture
+def apply_app(tmp_path, monkeypatch, mnist_dir):
+    """An AppTest of the Apply page over the shipped models and a temporary session folder."""
+    import app_shared.models
+    import app_shared.session
+    import gan_core.checkpoint
+    require((SHIPPED / "mnist-cgan.safetensors").is_file(), f"shipped mnist-cgan in {SHIPPED}")
+    for module in (app_shared.models, gan_core.checkpoint):
+        monkeypatch.setattr(module, "PRETRAINED_DIR", SHIPPED)
+    monkeypatch.setattr(app_shared.models, "list_pretrained", lambda: gan_core.checkpoint.list_pretrained(SHIPPED))
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
+    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
+    tests = []
+
+    def make():
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.session_state["session_uid"] = "h8test"
+        tests.append(at)
+        return at
+    yield make
+    for at in tests:  # never leave an experiment thread behind
+        job = at.session_state["ap_job"] if "ap_job" in at.session_state else None
+        if job is not None:
+            assert job.cancel(timeout=60)
+
+
+def test_generator_list_has_conditional_models_only(apply_app, tmp_path):
+    folder = tmp_path / "h8test"
+    folder.mkdir()
+    for name, model, classes in (("my-cgan", "cgan-mlp", 10), ("my-plain", "mlp", None)):
+        g, d = build_models(model, 8, (1, 28, 28), classes)
+        save_checkpoint(folder / name, g, {"model": model, "z_dim": 8, "num_classes": classes,
+                                           "image_shape": [1, 28, 28], "dataset": "mnist"}, d)
+    at = apply_app()
+    at.run()
+    assert not at.exception
+    options = at.selectbox(key="ap_generator").options
+    assert "mnist-cgan" in options and "session: my-cgan" in options
+    assert "session: my-plain" not in options and not any("ring8" in o or "dcgan" in o for o in options)
+    assert at.radio(key="ap_real").options == ["10", "50", "100"]
+    assert any("Run experiment" in i.value for i in at.info)
+
+
+def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
+    at = apply_app()
+    at.run()
+    at.selectbox(key="ap_generator").set_value("mnist-cgan")
+    at.radio(key="ap_real").set_value(10)
+    at.select_slider(key="ap_synthetic").set_value(25)
+    at.slider(key="ap_seeds").set_value(2)
+    at.number_input(key="ap_steps").set_value(20)
+    at.button(key="ap_run").click().run()
+    assert not at.exception
+    job = at.session_state["ap_job"]
+    assert at.button(key="ap_run").disabled and not at.button(key="ap_stop").disabled
+    assert job.join(timeout=180), "experiment thread did not end"
+    at.run()
+    assert not at.exception
+    result = job.snapshot()["result"]
+    assert result.config.seeds == 2 and result.config.steps == 20 and result.config.synthetic_per_class == 25
+    table = at.table[0].value
+    assert list(table.index) == ["(a) real only", "(b) real + synthetic"]
+    for label, arm in zip(table.index, result.arms.values()):
+        assert table.loc[label, "mean accuracy %"] == pytest.approx(100 * arm.mean, abs=0.01)
+        assert table.loc[label, "± std %"] == pytest.approx(100 * arm.std, abs=0.01)
+        assert len(arm.accuracies) == 2
+    kind, sentence = result.verdict()
+    shown = [e.value for e in (at.success if kind == "helped" else at.error if kind == "hurt" else at.warning)]
+    assert sentence in shown
+    captions = " ".join(c.value for c in at.caption)
+    assert "10k test split" in captions and "1000 held-out real images" in captions
+    at.radio(key="ap_confusion_arm").set_value("real+synthetic").run()
+    assert not at.exception and "summed over 2 seeds" in " ".join(c.value for c in at.caption)
+    assert not job.is_alive() and not at.button(key="ap_run").disabled
+
+
+def test_stop_ends_the_thread(apply_app):
+    at = apply_app()
+    at.run()
+    at.selectbox(key="ap_generator").set_value("mnist-cgan")
+    at.slider(key="ap_seeds").set_value(5)
+    at.number_input(key="ap_steps").set_value(20)
+    at.button(key="ap_run").click().run()
+    job = at.session_state["ap_job"]
+    at.button(key="ap_stop").click().run()  # stops after the classifier being trained now
+    assert job.join(timeout=60), "the experiment did not stop"
+    at.run()
+    state = job.snapshot()
+    assert state["message"] == "stopped" and state["result"] is None
+    assert any("stopped" in w.value for w in at.warning) and not at.table
