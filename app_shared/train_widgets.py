@@ -101,8 +101,13 @@ def _k(prefix: str, name: str) -> str:
 def init_form(prefix: str) -> None:
     """Give each form widget its TrainConfig default once per session."""
     default = TrainConfig()
+    saved = st.session_state.setdefault(_k(prefix, "form"), {})  # a plain dict survives other pages' runs
     for name in FORM_FIELDS:
-        st.session_state.setdefault(_k(prefix, name), getattr(default, name))
+        key = _k(prefix, name)
+        # re-assigning keeps the value when the widget is not drawn (presenter mode); Streamlit drops
+        # widget values after a run of another page, so they come back from `saved`
+        value = st.session_state[key] if key in st.session_state else saved.get(name, getattr(default, name))
+        st.session_state[key] = saved[name] = value
 
 
 def load_preset(prefix: str, preset: Preset) -> None:
@@ -457,7 +462,10 @@ def timeline(job: TrainingJob, prefix: str, max_gif_frames: int = 48) -> None:
         st.caption("The timeline appears after a few snapshots.")
         return
     steps = [s for s, _ in snaps]
-    pick = st.select_slider("Snapshot at step", options=steps, value=steps[-1], key=_k(prefix, "timeline"))
+    key = _k(prefix, "timeline")
+    if st.session_state.get(key) not in steps:  # first view, or the step was thinned out of the history
+        st.session_state[key] = steps[-1]
+    pick = st.select_slider("Snapshot at step", options=steps, key=key)
     arr = dict(snaps)[pick]
     kind, ds, cond = trainer.data.kind, trainer.config.dataset, trainer.conditional
     st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}")

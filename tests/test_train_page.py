@@ -123,6 +123,8 @@ def test_bad_input_and_presets(app):
     assert "Not started: lr_g must be a number in (0, 1]" in texts(at.error)
     at.sidebar.toggle(key="presenter").set_value(True).run()  # presenter mode hides the set-up form
     assert not [b for b in at.button if b.label == "Load preset"] and at.button(key="tr_start")
+    at.run()
+    assert at.session_state["tr_loss"] == "minimax"  # the hidden form keeps its values
     bad = app(query={"preset": "../../etc/passwd"})
     bad.run()
     assert "Unknown preset" in texts(bad.warning) and bad.session_state["tr_loss"] == "nonsaturating"
