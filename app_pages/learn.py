@@ -163,18 +163,22 @@ st.markdown("- **Progressive growing** (Karras et al. 2017, *Progressive Growing
             "attributes.\n"
             "- **Interpretability**: GANSpace (Härkönen et al. 2020) finds meaningful edit directions as the "
             "principal components of the latent space.\n\n"
-            "Live: move one latent coordinate of the conditional model and watch the digit change smoothly.")
+            "Live: move the conditional model's z along one of its GANSpace directions and watch the digit change.")
 if cgan is not None:
+    directions = lm.ganspace_directions(cgan, cgan.content_hash)
     c1, c2, c3 = st.columns(3)
-    dim = int(c1.number_input("z dimension", 0, cgan.z_dim - 1, 0, key=P + "dir_dim"))
+    k = c1.selectbox("GANSpace direction", list(range(len(directions))), key=P + "dir_k",
+                     format_func=lambda i: f"#{i + 1} ({100 * float(directions.explained[i]):.1f}% of variance)")
     digit = c2.selectbox("Class", list(range(cgan.num_classes or 1)), key=P + "dir_class",
                          format_func=lambda i: (cgan.class_names or [str(i)])[i])
-    amount = c3.slider("Position along it", -3.0, 3.0, 0.0, 0.25, key=P + "dir_amount")
+    amount = c3.slider("Move along it (σ)", -3.0, 3.0, 0.0, 0.25, key=P + "dir_amount")
     values = [-3.0, -1.5, 0.0, 1.5, 3.0]
-    strip = lm.z_dimension_sweep(cgan, dim, values + [amount], seed=7, label=digit)
-    st.image(lm.grid_image(strip[-1:], 1, scale=5), caption=f"z[{dim}] = {amount:+.2f}")
+    strip = lm.direction_sweep(cgan, directions, k, values + [amount], seed=7, label=digit)
+    st.image(lm.grid_image(strip[-1:], 1, scale=5), caption=f"direction #{k + 1} at {amount:+.2f} σ")
     st.image(lm.grid_image(strip[:-1], len(values), scale=3),
-             caption="z[%d] = %s" % (dim, ", ".join(f"{v:+.1f}" for v in values)))
+             caption="direction #%d at %s σ" % (k + 1, ", ".join(f"{v:+.1f}" for v in values)))
+    st.caption("Directions are the principal components of the generator's first hidden layer over 1000 samples, "
+               "mapped back to z (gan_core.directions) — found without any labels, named only by looking.")
 else:
     st.info("The live example needs the shipped mnist-cgan model.")
 

@@ -1,9 +1,11 @@
-"""Shipped models for the Learn page's live examples (loaded once per process via app_shared.models)."""
+"""Shipped models for the Learn page's live examples: loading, the class x z grid, latent-direction sweeps."""
 from __future__ import annotations
 
+import streamlit as st
 import torch
 
 from gan_core import GAN
+from gan_core.directions import Directions, apply_directions, find_directions
 from gan_core.images import grid
 from gan_core.latent import sample_latents
 
@@ -33,14 +35,18 @@ def grid_image(images: torch.Tensor, columns: int, scale: int = 2):
     return grid(images, nrow=columns, scale=scale)
 
 
-def z_dimension_sweep(gan: GAN, dim: int, values: list[float], seed: int, label: int = 0,
-                      direction: torch.Tensor | None = None) -> torch.Tensor:
-    """One z moved along a direction (default: the unit vector of dimension `dim`), one image per value."""
+@st.cache_resource(show_spinner="Finding latent directions…", max_entries=4)
+def ganspace_directions(_gan: GAN, content_hash: str, k: int = 5) -> Directions:
+    """GANSpace directions of a model, computed once per process (keyed by the weights' hash)."""
+    return find_directions(_gan, k=k, n_samples=1000, seed=0)
+
+
+def direction_sweep(gan: GAN, directions: Directions, index: int, amounts: list[float], seed: int,
+                    label: int = 0) -> torch.Tensor:
+    """One z moved along GANSpace direction `index` by each amount (in sigmas), one image per amount."""
     z = sample_latents(1, gan.z_dim, seed=seed)
-    if direction is None:
-        direction = torch.zeros(gan.z_dim)
-        direction[dim] = 1.0
-        z[0, dim] = 0.0  # values are absolute positions along a coordinate axis
-    zs = z + torch.tensor(values, dtype=z.dtype).unsqueeze(1) * direction.unsqueeze(0)
-    labels = torch.full((len(values),), int(label), dtype=torch.long) if gan.num_classes else None
+    steps = torch.zeros(len(amounts), index + 1)
+    steps[:, index] = torch.tensor(amounts)
+    zs = torch.cat([apply_directions(z, directions, row) for row in steps])
+    labels = torch.full((len(amounts),), int(label), dtype=torch.long) if gan.num_classes else None
     return gan.generate(zs, labels)

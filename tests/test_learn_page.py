@@ -116,11 +116,13 @@ def test_class_by_z_grid_and_latent_slider_follow_the_widgets(learn_app):
     at.run()
     captions = [c for img in at.get("image") for c in img.captions]
     assert any("10 classes" in c and "× 4 latents" in c for c in captions)
-    at.number_input(key="ln_dir_dim").set_value(5)
+    options = at.selectbox(key="ln_dir_k").options
+    assert len(options) == 5 and all("% of variance" in o for o in options)
+    at.selectbox(key="ln_dir_k").set_value(1)
     at.slider(key="ln_dir_amount").set_value(1.5)
     at.run()
     captions = [c for img in at.get("image") for c in img.captions]
-    assert "z[5] = +1.50" in captions
+    assert "direction #2 at +1.50 σ" in captions
 
 
 def test_class_z_grid_shares_z_down_columns():
@@ -134,5 +136,9 @@ def test_class_z_grid_shares_z_down_columns():
     z = sample_latents(3, gan.z_dim, seed=5)
     assert torch.allclose(images[7 * 3 + 1], gan.generate(z[1:2], torch.tensor([7]))[0], atol=1e-5)
     assert not torch.allclose(images[1], images[3 + 1])  # another class, same z: another image
-    sweep = lm.z_dimension_sweep(gan, 2, [-1.0, 1.0], seed=0, label=4)
-    assert sweep.shape == (2, 1, 28, 28) and not torch.allclose(sweep[0], sweep[1])
+    from gan_core.directions import find_directions
+    directions = find_directions(gan, k=3, n_samples=200)
+    sweep = lm.direction_sweep(gan, directions, 1, [-2.0, 0.0, 2.0], seed=0, label=4)
+    assert sweep.shape == (3, 1, 28, 28) and not torch.allclose(sweep[0], sweep[2])
+    z = sample_latents(1, gan.z_dim, seed=0)
+    assert torch.allclose(sweep[1], gan.generate(z, torch.tensor([4]))[0], atol=1e-5)  # amount 0 = the start z
