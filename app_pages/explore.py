@@ -77,8 +77,9 @@ def draw_latent_controls() -> None:
     base = ec.base_latent(gan, ss.ex_seed)
     dims = list(range(min(16, z_dim)))
     if z_dim > 16:
-        dims = st.multiselect(f"Dimensions to show (z has {z_dim})", list(range(z_dim)), default=dims,
-                              max_selections=16, key="ex_dims", format_func=lambda i: f"z[{i}]")
+        ss.setdefault("ex_dims", dims)
+        dims = st.multiselect(f"Dimensions to show (z has {z_dim})", list(range(z_dim)), max_selections=16,
+                              key="ex_dims", format_func=lambda i: f"z[{i}]")
     cols = st.columns(2)
     for n, i in enumerate(dims):
         key = f"ex_z_{i}"
@@ -216,10 +217,11 @@ def interpolation() -> None:
         frames = ec.seed_frames(gan, int(a), int(b), cls, float(ss.ex_trunc), steps, method)
         label = f"seed {int(a)} → seed {int(b)} ({method})"
     else:
-        names = gan.class_names
-        a = cols[1].selectbox("Class A", list(range(gan.num_classes)), key="ex_int_ca", format_func=names.__getitem__)
-        b = cols[2].selectbox("Class B", list(range(gan.num_classes)), index=min(1, gan.num_classes - 1),
-                              key="ex_int_cb", format_func=names.__getitem__)
+        names, k = gan.class_names, gan.num_classes
+        ss.setdefault("ex_int_ca", cls)  # from the current class to the next one
+        ss.setdefault("ex_int_cb", (cls + 1) % k)
+        a = cols[1].selectbox("Class A", list(range(k)), key="ex_int_ca", format_func=names.__getitem__)
+        b = cols[2].selectbox("Class B", list(range(k)), key="ex_int_cb", format_func=names.__getitem__)
         st.caption("The class embedding is blended linearly while z stays the current sample's.")
         frames = ec.class_frames(gan, ss.ex_current["z"], int(a), int(b), steps)
         label = f"{names[int(a)]} → {names[int(b)]}"

@@ -44,6 +44,15 @@ def apply_state(state: ExploreState) -> None:
     ss.ex_model, ss.ex_seed, ss.ex_class, ss.ex_trunc = state.model, state.seed, state.cls, state.truncation
     ss.ex_over, ss.ex_dirs = dict(state.z), dict(state.dirs)
     ss.pop("ex_dims", None)
+    if any(d >= 16 for d in state.z):  # a link that moved a later dimension shows its slider
+        ss.ex_dims = shown_dims(state.z)
+
+
+def shown_dims(over: dict[int, float], limit: int = 16) -> list[int]:
+    """The dimensions whose sliders to show: the edited ones first, then the lowest others, at most `limit`."""
+    edited = sorted(over)[:limit]
+    rest = [d for d in range(limit + len(edited)) if d not in edited]
+    return sorted(edited + rest[: limit - len(edited)])
 
 
 def init_from_url(models: dict[str, Path]) -> None:

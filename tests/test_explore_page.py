@@ -1,0 +1,287 @@
+"""Explore page (app_pages/explore.py) through Streamlit's AppTest, plus its computation and model cache.
+
+Shipped models are covered when present (required under CI); tiny random-weight checkpoints are
+written into a temporary session folder so every control is tested whatever is shipped.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO, require
+from gan_core import list_pretrained, save_checkpoint
+from gan_core.models import build_models
+
+APP = str(REPO / "app.py")
+UID = "sess1"
+TINY_CGAN = "session: tiny-cgan"
+TINY_TOY = "session: tiny-toy"
+
+
+def write_tiny(folder: Path, name: str, model: str, z_dim: int, classes: int | None, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    shape = None if model == "toy" else (1, 28, 28)
+    g, d = build_models(model, z_dim, shape, classes)
+    meta = {"model": model, "z_dim": z_dim, "num_classes": classes, "image_shape": list(shape) if shape else None,
+            "dataset": "ring8" if model == "toy" else "mnist", "name": name,
+            "class_names": [f"c{i}" for i in range(classes)] if classes else None}
+    return save_checkpoint(folder / name, g.eval(), meta, d.eval())
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A temporary runs folder whose session `sess1` holds tiny-cgan (z_dim 20 > 16) and tiny-toy."""
+    import app_shared.models
+    import app_shared.session
+    runs = tmp_path / "runs"
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", runs)
+    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", runs)
+    own = runs / UID
+    own.mkdir(parents=True)
+    write_tiny(own, "tiny-cgan", "cgan-mlp", 20, 10)
+    write_tiny(own, "tiny-toy", "toy", 2, None)
+
+    def make(query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        at.session_state["session_uid"] = UID
+        if query:
+            at.query_params.update(query)
+        return at
+
+    make.own = own
+    make.tmp = tmp_path
+    return make
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def image(at: AppTest) -> np.ndarray:
+    return np.array(at.session_state["ex_image"], copy=True)
+
+
+def sample_captions(at: AppTest) -> list[str]:
+    return [c for el in at.main.image for c in el.captions if c.startswith("sample")]
+
+
+# ---------------------------------------------------------------- rendering
+
+def test_default_and_every_model_render(env):
+    """mnist-cgan by default with a sample at once; every shipped model and the session's tiny ones render."""
+    shipped = list_pretrained()
+    require("mnist-cgan" in shipped, "shipped pretrained/mnist-cgan")
+    at = ok(env().run())
+    assert at.session_state["ex_model"] == "mnist-cgan", "the default model is mnist-cgan"
+    assert sample_captions(at), "a sample is shown at once"
+    assert [s.label for s in at.selectbox if s.label == "Class"], "conditional models get a Class selector"
+    assert not at.warning
+    for label in shipped + [TINY_CGAN, TINY_TOY]:
+        at.selectbox(key="ex_model").set_value(label).run()
+        ok(at)
+        assert not at.error, [e.value for e in at.error]
+        z_dim = int(at.session_state["ex_current"]["z"].shape[0])
+        x = image(at)
+        if label == TINY_TOY:
+            assert x.shape == (1, 2) and np.isfinite(x).all()
+            assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "toy models show a scatter plot"
+        else:
+            assert x.dtype == np.uint8 and x.ndim in (2, 3)
+            assert sample_captions(at)
+        z_labels = {s.label for s in at.slider if s.label.startswith("z[")}
+        assert z_labels == {f"z[{i}]" for i in range(min(16, z_dim))}
+        if label == TINY_CGAN:  # z_dim 20: 16 sliders and a picker for the others
+            assert at.multiselect(key="ex_dims").value == list(range(16))
+        assert at.query_params["model"] == label
+
+
+# ---------------------------------------------------------------- controls change the image; links reopen it
+
+def test_controls_change_the_image_and_the_link_reopens_it(env):
+    at = ok(env({"model": TINY_CGAN}).run())
+    seen = [image(at)]
+
+    def step(action) -> np.ndarray:
+        action()
+        ok(at.run())
+        x = image(at)
+        assert not np.array_equal(x, seen[-1]), "the image must change"
+        seen.append(x)
+        return x
+
+    step(lambda: at.number_input(key="ex_seed").set_value(5))
+    plain_seed5 = step(lambda: at.selectbox(key="ex_class").set_value(3))
+    step(lambda: at.slider(key="ex_z_0").set_value(3.5))
+    step(lambda: at.slider(key="ex_trunc").set_value(0.5))
+    step(lambda: at.slider(key="ex_dir_0").set_value(2.0))
+    ok(at.multiselect(key="ex_dims").set_value([0, 18]).run())
+    step(lambda: at.slider(key="ex_z_18").set_value(-3.0))
+    assert at.slider(key="ex_z_0").value == 3.5, "a slider keeps its value when others are shown"
+    edited, query = image(at), dict(at.query_params)
+    assert query["seed"] == "5" and query["class"] == "3" and query["trunc"] == "0.5"
+    assert query["z"] == "0:3.5,18:-3" and query["dir"] == "0:2"
+
+    reopened = ok(env(query).run())
+    assert not reopened.warning, [w.value for w in reopened.warning]
+    assert np.array_equal(image(reopened), edited), "the link reopens exactly the same image"
+    assert reopened.slider(key="ex_z_18").value == -3.0 and reopened.selectbox(key="ex_class").value == 3
+
+    at.button(key="ex_reset").click().run()
+    assert np.array_equal(image(ok(at)), plain_seed5), "reset returns to the seed's own sample"
+    assert "z" not in at.query_params and "trunc" not in at.query_params
+    at.button(key="ex_random").click().run()
+    assert at.number_input(key="ex_seed").value != 5 and not np.array_equal(image(ok(at)), plain_seed5)
+
+
+# ---------------------------------------------------------------- untrusted query strings
+
+@pytest.fixture
+def opened_files():
+    """Every path the process opens while the test runs (an audit hook; hooks cannot be removed, so it is gated)."""
+    record: list[str] = []
+    state = {"on": True}
+
+    def hook(event: str, args: tuple) -> None:
+        if state["on"] and event == "open" and args and isinstance(args[0], (str, bytes, Path)):
+            record.append(str(args[0]))
+
+    sys.addaudithook(hook)
+    yield record
+    state["on"] = False
+
+
+def test_bad_query_strings_fall_back_with_a_notice_and_read_nothing_outside(env, opened_files):
+    outside = env.tmp / "outside"
+    secret = write_tiny(outside, "secret", "cgan-mlp", 20, 10)
+    assert any(str(outside) in p for p in opened_files), "the audit hook sees file opens"
+    opened_files.clear()
+    for bad in ("../../etc/passwd", str(secret), "../outside/secret", "session: ../../outside/secret", "nope"):
+        at = ok(env({"model": bad, "seed": "7"}).run())
+        warnings = " ".join(w.value for w in at.warning)
+        assert "Unknown model" in warnings and at.session_state["ex_model"] == "mnist-cgan" \
+            if "mnist-cgan" in list_pretrained() else "Unknown model" in warnings
+        assert at.session_state["ex_seed"] == 7, "the good parts of a link are kept"
+    touched = [p for p in opened_files if "passwd" in p or str(outside) in str(Path(p).resolve())]
+    assert not touched, touched
+
+    at = ok(env({"model": TINY_CGAN, "seed": "-3", "class": "99", "trunc": "nan", "z": "0:99,999:1,x",
+                 "dir": "0:50"}).run())
+    text = " ".join(w.value for w in at.warning)
+    for expected in ("Seed", "Class '99'", "Truncation", "latent dimension 0", "latent dimension 999",
+                     "'x'", "direction 0"):
+        assert expected in text, (expected, text)
+    assert (at.session_state["ex_seed"], at.session_state["ex_class"], at.session_state["ex_trunc"]) == (0, 0, 1.0)
+    assert at.session_state["ex_over"] == {} and not any(at.session_state["ex_dirs"].values())
+    default = ok(env({"model": TINY_CGAN}).run())
+    assert np.array_equal(image(at), image(default)), "bad values fall back to exactly the defaults"
+
+
+# ---------------------------------------------------------------- uploads
+
+def test_upload_is_validated_then_saved_and_selected(env, tmp_path):
+    src = write_tiny(tmp_path / "up", "mine", "cgan-mlp", 8, 10, seed=4)
+    weights, meta = src.read_bytes(), src.with_suffix(".json").read_bytes()
+    at = ok(env({"model": TINY_CGAN}).run())
+    before = sorted(p.name for p in env.own.iterdir())
+    lying = meta.replace(b'"z_dim": 8', b'"z_dim": 9')
+    pickle_bytes = b"\x80\x04\x95" + b"\x00" * 64
+    octet, js = "application/octet-stream", "application/json"
+    bad_uploads = [
+        ([("a.json", meta, js), ("m.json", meta, js)], "two files"),
+        ([("m.safetensors", pickle_bytes, octet), ("m.json", meta, js)], "pickle"),
+        ([("m.safetensors", weights, octet), ("m.json", lying, js)], "do not match"),
+        ([("m.safetensors", weights[:100], octet), ("m.json", meta, js)], "not a valid safetensors"),
+    ]
+    for files, why in bad_uploads:
+        at.file_uploader(key="ex_upload").set_value(files).run()
+        ok(at)
+        errors = " ".join(e.value for e in at.error)
+        assert why in errors, (why, errors)
+        assert sorted(p.name for p in env.own.iterdir()) == before, "nothing is saved from a bad upload"
+        assert at.session_state["ex_model"] == TINY_CGAN
+    at.file_uploader(key="ex_upload").set_value([("mine.safetensors", weights, "application/octet-stream"),
+                                                  ("mine.json", meta, "application/json")]).run()
+    ok(at)
+    assert not at.error and at.success
+    assert at.session_state["ex_model"] == "session: upload-mine"
+    assert (env.own / "upload-mine.safetensors").read_bytes() == weights
+    assert sample_captions(at) and at.query_params["model"] == "session: upload-mine"
+
+
+# ---------------------------------------------------------------- interpolation, downloads, memorisation
+
+def test_interpolation_downloads_and_memorisation(env, monkeypatch):
+    from app_shared import explore_cache
+    from gan_core.neighbours import build_index
+
+    at = ok(env({"model": TINY_CGAN, "seed": "3", "class": "2"}).run())
+    labels = {b.label for b in at.download_button}
+    assert {"Download image (PNG)", "Download grid (PNG)", "Download GIF", "Download strip (PNG)"} <= labels
+    slerp = at.session_state["ex_frames"].clone()
+    assert len(slerp) == 8
+    at.radio(key="ex_int_method").set_value("lerp").run()
+    lerp = ok(at).session_state["ex_frames"]
+    assert torch.allclose(lerp[0], slerp[0], atol=1e-5) and torch.allclose(lerp[-1], slerp[-1], atol=1e-5)
+    assert not torch.allclose(lerp[3], slerp[3], atol=1e-3), "lerp and slerp differ in the middle"
+    at.radio(key="ex_int_mode").set_value("two classes").run()
+    at.selectbox(key="ex_int_cb").set_value(7).run()
+    frames = ok(at).session_state["ex_frames"]
+    grid_img = at.session_state["ex_grid"]
+    assert len(frames) == 8 and grid_img.ndim == 3
+    from app_shared.explore_compute import image_array
+    assert np.array_equal(image_array(frames[0:1]), image(at)), "class A end of the blend is the sample itself"
+
+    # memorisation: an index that holds the current sample among noise must find it at distance 0
+    sample = at.session_state["ex_current"]["x"]
+    noise = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    index = build_index(torch.cat([noise[:12], sample, noise[12:]]), None, None, "mnist")
+    monkeypatch.setattr(explore_cache, "neighbour_index", lambda dataset: (index, 1.0))
+    at.toggle(key="ex_nn").set_value(True).run()
+    dist = ok(at).session_state["ex_nn_distances"]
+    assert dist[0] < 1e-3 and dist == sorted(dist) and len(dist) == 5
+    assert any("nearest training images" in c for el in at.main.image for c in el.captions)
+
+
+# ---------------------------------------------------------------- speed and the model cache
+
+def test_one_image_generates_well_under_10_ms(env):
+    from app_shared.explore_compute import base_latent, generate_one
+    from gan_core import load_checkpoint
+    paths = [REPO / "pretrained" / f"{n}.safetensors" for n in list_pretrained()] + [env.own / "tiny-cgan.safetensors"]
+    for path in paths:
+        gan = load_checkpoint(path)
+        z = base_latent(gan, 1)
+        cls = 1 if gan.num_classes else None
+        generate_one(gan, z, cls)
+        times = []
+        for _ in range(30):
+            t = time.perf_counter()
+            generate_one(gan, z, cls)
+            times.append(time.perf_counter() - t)
+        median_ms = 1000 * sorted(times)[15]
+        print(f"{path.stem}: one image in {median_ms:.2f} ms (median of 30, CPU, 1 thread)")
+        assert median_ms < 10, (path.stem, median_ms)
+
+
+def test_models_are_cached_by_path_and_content_hash(env, monkeypatch):
+    from app_shared import models
+    monkeypatch.setattr(models, "session_dir", lambda: env.own)  # outside a script run: pin the session folder
+    path = env.own / "tiny-cgan.safetensors"
+    a, b = models.load_model(path), models.load_model(path)
+    assert a is b, "loaded once per process"
+    write_tiny(env.own, "tiny-cgan", "cgan-mlp", 20, 10, seed=9)  # same path, new content
+    c = models.load_model(path)
+    assert c is not a and c.content_hash != a.content_hash
+    assert not torch.equal(next(c.generator.parameters()), next(a.generator.parameters()))
+    outside = write_tiny(env.tmp / "elsewhere", "x", "toy", 2, None)
+    with pytest.raises(PermissionError):
+        models.load_model(outside)
+    with pytest.raises(PermissionError):
+        models.load_model(env.own / ".." / ".." / "elsewhere" / "x.safetensors")
