@@ -48,8 +48,9 @@ m[2].metric("D*(x)", f"{report.d_star_at_x:.4f}")
 m[3].metric("V(D*, G)", f"{report.value:.4f}")
 m[4].metric("−log 4 + 2·JSD", f"{report.value_from_jsd:.4f}", help=f"JSD = {report.jsd:.4f} nats (at most log 2)")
 st.altair_chart(charts.densities_chart(report), width="stretch")
-st.caption("Try mean 2, std 0.6: G covers one mode perfectly and ignores the other — V is still far from −log 4. "
-           "Try mean 0, std 2.2: G covers both modes, badly. Both are local answers a real GAN can get stuck in.")
+drop, smear = lesson.optimum_report(2.0, 0.6).value, lesson.optimum_report(0.0, 2.05).value
+st.caption(f"A single Gaussian cannot match two modes. Mean 2, std 0.6 drops a mode (V = {drop:.3f}); mean 0, "
+           f"std 2.05 covers both thinly (V = {smear:.3f}, the best a Gaussian does here). Neither reaches −log 4.")
 
 # ------------------------------------------------------------------ 2
 st.header("2 · Why the non-saturating generator loss")

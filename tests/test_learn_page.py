@@ -50,6 +50,9 @@ def test_d_star_and_value_follow_the_generator_sliders(learn_app):
     assert m["p_g(x)"] == pytest.approx(p_g, abs=6e-5)
     assert m["D*(x)"] == pytest.approx(p_data / (p_data + p_g), abs=6e-5)
     assert m["V(D*, G)"] == pytest.approx(m["−log 4 + 2·JSD"], abs=2e-4)
+    captions = " ".join(c.value for c in at.caption)  # the two compromises, computed live
+    assert f"V = {lesson.optimum_report(2.0, 0.6).value:.3f}" in captions
+    assert f"V = {lesson.optimum_report(0.0, 2.05).value:.3f}" in captions
     before = m["V(D*, G)"]
     at.slider(key="ln_g_mean").set_value(-3.0).run()  # G moves away from both modes: V rises toward 0
     assert metrics(at)["V(D*, G)"] > before + 0.05
