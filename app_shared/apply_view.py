@@ -64,6 +64,9 @@ def show_result(result: ExperimentResult) -> None:
                f"{cfg.synthetic_per_class} synthetic images per class, {cfg.seeds} seeds, {cfg.steps} training steps "
                f"of batch {cfg.batch_size}, tested on {result.n_test} held-out real images. Error bars: ± one "
                f"standard deviation over seeds. Took {result.seconds:.1f} s ({result.cpu_seconds:.1f} s of CPU time).")
+    if result.generator_class_accuracy is not None:
+        st.caption(f"Generator check: the project's classifier recognises {100 * result.generator_class_accuracy:.1f}% "
+                   "of the synthetic images as the class they were generated for.")
     arm_name = st.radio("Confusion matrix of", list(result.arms), horizontal=True, key="ap_confusion_arm",
                         format_func=lambda name: result.arms[name].label)
     arm = result.arms[arm_name]

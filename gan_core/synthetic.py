@@ -142,6 +142,7 @@ class ExperimentResult:
     note: str
     seconds: float
     cpu_seconds: float
+    generator_class_accuracy: float | None = None  # share of synthetic images the project's classifier labels as asked
 
     @property
     def paired_differences(self) -> list[float]:
@@ -161,9 +162,17 @@ class ExperimentResult:
             return "helped", f"Synthetic data helped: {points} on average, consistently across {len(diffs)} seeds."
         if mean < -2 * se and mean < -0.002:
             return "hurt", (f"Synthetic data hurt: {points} on average across {len(diffs)} seeds. With this many "
-                            "real examples (or this generator), the synthetic images do not add useful information.")
+                            "real examples (or this generator), the synthetic images do not add useful information."
+                            + self._generator_remark())
         return "unclear", (f"Synthetic data did not clearly help: {points} on average, within the seed-to-seed "
-                           f"noise (± {100 * 2 * se:.1f} points).")
+                           f"noise (± {100 * 2 * se:.1f} points)." + self._generator_remark())
+
+    def _generator_remark(self) -> str:
+        acc = self.generator_class_accuracy
+        if acc is None or acc >= 0.9:
+            return ""
+        return (f" The project's classifier recognises only {100 * acc:.0f}% of the synthetic images as the class "
+                "they were generated for, so many of them carry wrong or unclear labels.")
 
     def table(self) -> list[dict[str, object]]:
         """One row per arm: mean, std and per-seed accuracies (in %)."""
@@ -207,6 +216,18 @@ def check_compatible(gan: GAN, data: ExperimentData) -> None:
         raise ValueError(f"{gan.name} has {gan.num_classes} classes; {data.dataset} has {data.num_classes}")
 
 
+def generator_class_accuracy(images: torch.Tensor, labels: torch.Tensor, dataset: str) -> float | None:
+    """How often the project's shipped classifier agrees with the requested class (None without a classifier)."""
+    if len(images) == 0:
+        return None
+    from .checkpoint import CheckpointError
+    from .classifier import accuracy, load_classifier
+    try:
+        return accuracy(load_classifier(dataset), images, labels)
+    except (CheckpointError, ValueError):
+        return None
+
+
 def _confusion(pred: torch.Tensor, true: torch.Tensor, k: int) -> np.ndarray:
     return np.bincount((true.long() * k + pred.long()).numpy(), minlength=k * k).reshape(k, k)
 
@@ -232,9 +253,12 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
 
     if progress:
         progress(0.0, "starting")
+    generator_accuracy = None
     for s in range(config.seeds):
         real_x, real_y = pick_real_examples(data, config.real_per_class, seed=s)
         syn_x, syn_y = synthetic_examples(gan, config.synthetic_per_class, seed=10_000 + s, truncation=config.truncation)
+        if s == 0:
+            generator_accuracy = generator_class_accuracy(syn_x, syn_y, data.dataset)
         tick(f"seed {s + 1}/{config.seeds}: generated {len(syn_x)} synthetic images")
         for name, (x, y) in (("real", (real_x, real_y)),
                              ("real+synthetic", (torch.cat([real_x, syn_x]), torch.cat([real_y, syn_y])))):
@@ -245,7 +269,7 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
             arms[name].confusion += _confusion(pred, test_y, k)
             tick(f"seed {s + 1}/{config.seeds}: {ARM_LABELS[name]} → {100 * arms[name].accuracies[-1]:.1f}%")
     return ExperimentResult(config, data.dataset, data.class_names, gan.name, arms, len(test_x), data.note,
-                            time.perf_counter() - wall0, time.process_time() - cpu0)
+                            time.perf_counter() - wall0, time.process_time() - cpu0, generator_accuracy)
 
 
 class ExperimentJob:

@@ -85,6 +85,8 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert sentence in shown
     captions = " ".join(c.value for c in at.caption)
     assert "10k test split" in captions and "1000 held-out real images" in captions
+    if result.generator_class_accuracy is not None:
+        assert f"recognises {100 * result.generator_class_accuracy:.1f}%" in captions
     at.radio(key="ap_confusion_arm").set_value("real+synthetic").run()
     assert not at.exception and "summed over 2 seeds" in " ".join(c.value for c in at.caption)
     assert not job.is_alive() and not at.button(key="ap_run").disabled

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import GAN, build_models
+from gan_core import GAN, PRETRAINED_DIR, build_models
 from gan_core import synthetic as syn
 
 
@@ -82,6 +82,9 @@ def test_statistics_and_honest_verdicts():
     kind, text = fake_result([0.70, 0.75, 0.72], [0.72, 0.73, 0.72]).verdict()
     assert kind == "unclear" and "did not clearly help" in text
     assert fake_result([0.7], [0.9]).verdict()[0] == "unclear"  # one seed proves nothing
+    bad = fake_result([0.80, 0.81, 0.83], [0.50, 0.52, 0.54])
+    bad.generator_class_accuracy = 0.3
+    assert bad.verdict()[0] == "hurt" and "recognises only 30%" in bad.verdict()[1]
     rows = r.table()
     assert [row["training data"] for row in rows] == ["(a) real only", "(b) real + synthetic"]
     assert rows[1]["mean accuracy %"] == pytest.approx(81.33, abs=0.01)
@@ -104,6 +107,10 @@ def test_oracle_synthetic_data_helps_and_job_thread_ends(mnist_data):
     for arm in result.arms.values():
         assert arm.confusion.sum() == 2 * 300 and np.trace(arm.confusion) / 600 == pytest.approx(arm.mean)
     assert result.arms["real+synthetic"].mean > result.arms["real"].mean + 0.05
+    if (PRETRAINED_DIR / "mnist-classifier.safetensors").is_file():  # real images: the classifier agrees
+        assert result.generator_class_accuracy > 0.9
+    else:
+        assert result.generator_class_accuracy is None
 
 
 def test_cancel_stops_the_thread(mnist_data):
