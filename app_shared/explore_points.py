@@ -30,7 +30,7 @@ def points_chart(cloud: np.ndarray, current: np.ndarray | None = None, modes: np
                         range=["#9e9e9e", "#1f77b4", "#d62728", "#ff7f0e"])
     base = alt.Chart(data, width=size, height=size).mark_point(filled=True).encode(
         x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale),
-        color=alt.Color("what:N", scale=colours, title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("what:N", scale=colours, title=None, legend=alt.Legend(orient="bottom", columns=2)),
         size=alt.condition(alt.datum.what == "this sample", alt.value(160), alt.value(14)),
         shape=alt.condition(alt.datum.what == "true modes", alt.value("cross"), alt.value("circle")))
     layers = [base]
