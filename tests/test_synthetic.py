@@ -122,3 +122,9 @@ def test_cancel_stops_the_thread(mnist_data):
     state = job.snapshot()
     assert state["done"] and state["message"] == "stopped" and state["result"] is None
     assert not any(t.name == "apply-experiment" and t.is_alive() for t in threading.enumerate())
+
+
+def test_fashion_uses_its_own_test_split(fashion_dir):
+    d = syn.load_experiment_data("fashion", test_size=500)
+    assert len(d.pool_x) == 60_000 and len(d.test_x) == 500
+    assert "separate test split" in d.note and d.class_names[0] == "T-shirt/top"
