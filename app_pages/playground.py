@@ -72,8 +72,8 @@ def live_field() -> None:
         if data["spread"] is not None:
             st.metric("Modes held", f"{data['spread']['modes_held']} / {data['spread']['num_modes']}")
         for name in ("losses", "outputs", "grads"):
-            chart = charts.metric_chart(name, data["rows"], smoothing, data["events"], height=240)
-            st.altair_chart(charts.styled(chart, presenter), width="stretch")
+            spec = charts.metric_spec(name, data["rows"], smoothing, data["events"], height=240, presenter=presenter)
+            st.vega_lite_chart(spec=spec, width="stretch")
     tw.track_state_change(job)
 
 

@@ -43,12 +43,12 @@ def live_panel() -> None:
     left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
     with left:
         for name in ("losses", "outputs", "grads", "speed"):
-            chart = charts.metric_chart(name, data["rows"], smoothing, data["events"], compare, height)
-            st.altair_chart(charts.styled(chart, presenter), width="stretch")
-        quality = charts.quality_charts(data["evals"], data["events"], compare)
+            spec = charts.metric_spec(name, data["rows"], smoothing, data["events"], compare, height, presenter)
+            st.vega_lite_chart(spec=spec, width="stretch")
+        quality = charts.quality_specs(data["evals"], data["events"], compare, presenter=presenter)
         for i in range(0, len(quality), 2):
-            for col, (_, chart) in zip(st.columns(2), quality[i:i + 2]):
-                col.altair_chart(charts.styled(chart, presenter), width="stretch")
+            for col, (_, spec) in zip(st.columns(2), quality[i:i + 2]):
+                col.vega_lite_chart(spec=spec, width="stretch")
     with right:
         sample = tw.sample_png(data, presenter)
         if sample is not None:

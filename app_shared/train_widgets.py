@@ -371,7 +371,7 @@ def _fmt_seconds(seconds: float | None) -> str:
 
 
 def status_line(status: dict[str, Any], kind: str) -> str:
-    epoch = f"epoch {status['epoch']:.2f}" if kind == "image" else "epoch — (toy data is endless)"
+    epoch = {"image": f"epoch {status['epoch']:.2f}", "points": "epoch — (toy data is endless)"}.get(kind, "epoch —")
     return (f"**{status['state']}** · device {status['device'] or '…'} · step {status['step']:,} · {epoch} · "
             f"{status['images_per_s']:,.0f} images/s · elapsed {_fmt_seconds(status['elapsed'])} · "
             f"ETA {_fmt_seconds(status['eta'])}")
@@ -583,7 +583,8 @@ def compare_picker(prefix: str) -> list[dict[str, Any]]:
 
 def presenter_css(on: bool) -> None:
     if on:
-        st.html("<style>html, body, [class*='st-'] {font-size: 1.25rem;} h1 {font-size: 3rem !important;}</style>")
+        st.html("<style>.stMarkdown p, .stCaption p, label p, button p, .stAlert p "
+                "{font-size: 1.35rem !important; line-height: 1.5;}</style>")
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:

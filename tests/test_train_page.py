@@ -183,8 +183,10 @@ def test_cap_holds_with_three_app_sessions(app):
 def test_metric_chart_smooths_marks_changes_and_overlays_runs():
     rows = [{"step": s, "d_loss": float(s // 10 % 2), "g_loss": 1.0} for s in range(10, 110, 10)]
     past = [{"label": "run 1: ring8 · minimax", "rows": [{"step": 10, "d_loss": 5.0, "g_loss": 5.0}]}]
-    chart = charts.metric_chart("losses", rows, smoothing=2, events=[(50, "lr_g 0.0002 → 0.001")], past_runs=past)
-    spec = chart.to_dict()
+    spec = charts.metric_spec("losses", rows, smoothing=2, events=[(50, "lr_g 0.0002 → 0.001")], past_runs=past)
+    import altair as alt
+    alt.LayerChart.from_dict(spec)  # a valid Vega-Lite layer spec
+    assert {layer["data"]["name"] for layer in spec["layer"]} == {"lines", "events"}
     data = [v for v in spec["datasets"].values()]
     lines = next(d for d in data if d and "series" in d[0])
     d_loss = [r for r in lines if r["series"] == "D loss" and r["run"] == charts.CURRENT_RUN]
