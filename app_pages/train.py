@@ -52,7 +52,10 @@ def live_panel() -> None:
     with right:
         sample = tw.sample_png(data, presenter)
         if sample is not None:
-            st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}", width="stretch")
+            rows_note = ""
+            if data.get("conditional") and data.get("num_classes"):
+                rows_note = f"; row k shows class k (0…{data['num_classes'] - 1})"
+            st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}{rows_note}", width="stretch")
         if data["spread"] is not None:
             s = data["spread"]
             st.metric("Modes held", f"{s['modes_held']} / {s['num_modes']}")

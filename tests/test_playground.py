@@ -9,7 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 from app_shared import jobs as jobs_mod
 from app_shared import playground_plot as pp
-from app_shared import train_widgets as tw
 from gan_core import Trainer
 from gan_core.diagnostics import toy_spread
 from gan_core.presets import PRESETS, presets_for
