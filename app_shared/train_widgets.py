@@ -303,11 +303,13 @@ def on_change_lr(prefix: str) -> None:
     if job is None or not job.state.active:
         _flash(prefix, "warning", "No running job: the new learning rate will be used by the next Start.")
         return
+    lr_g, lr_d = st.session_state.get(_k(prefix, "live_lr_g")), st.session_state.get(_k(prefix, "live_lr_d"))
     try:
-        job.set_lr(lr_g=st.session_state.get(_k(prefix, "live_lr_g")), lr_d=st.session_state.get(_k(prefix, "live_lr_d")))
+        job.set_lr(lr_g=lr_g, lr_d=lr_d)
     except ValueError as exc:
         _flash(prefix, "error", f"Learning rate not changed: {exc}")
         return
+    st.session_state[_k(prefix, "lr_g")], st.session_state[_k(prefix, "lr_d")] = lr_g, lr_d  # the form follows
     _flash(prefix, "success", "Learning rate change queued; it is marked on the charts.")
 
 

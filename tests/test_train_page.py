@@ -78,8 +78,13 @@ def test_start_pause_step_change_lr_resume_stop(app):
 
     at.number_input(key="tr_live_lr_g").set_value(1e-3)
     at.button(key="tr_set_lr").click().run()
+    at.session_state["tr_label_smoothing"] = 0.1  # a form change sent to the running job
+    at.run()
+    at.button(key="tr_apply_live").click().run()
+    assert "Changed label_smoothing (marked" in texts(at.success)  # lr_g was not reverted to the old form value
     at.button(key="tr_resume").click().run()
     assert wait_for(lambda: job.trainer.step_count > before["status"]["step"] + 20)
+    assert job.trainer.config.label_smoothing == 0.1
     after = tw.live_data(job)
     assert len(after["rows"]) > len(before["rows"]) and after["status"]["state"] == "running"
     assert any("lr_g" in text for _, text in after["events"])
