@@ -27,12 +27,38 @@ from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
 CAPTION = "sample*"  # Explore: "sample — 7"; the floor app: "sample"
 SLIDER = "z[0]"
 
+# Timestamps of websocket traffic in the page's clock, to split a move into client and server time.
+WS_HOOK = """
+(() => {
+  window.__ws = {sent: [], recv: []};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) { window.__ws.sent.push(performance.now()); return send.call(this, data); };
+  const Orig = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Orig(...args);
+    ws.addEventListener('message', () => window.__ws.recv.push(performance.now()));
+    return ws;
+  };
+  window.WebSocket.prototype = Orig.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+SPLIT_JS = """
+([t0, t1]) => {
+  const sent = window.__ws.sent.filter(t => t >= t0 && t <= t1);
+  const recv = window.__ws.recv.filter(t => t >= t0 && t <= t1);
+  return {send: sent.length ? sent[0] - t0 : null, first_recv: recv.length ? recv[0] - t0 : null,
+          last_recv: recv.length ? recv[recv.length - 1] - t0 : null, messages: recv.length};
+}
+"""
+
 KEYDOWN_HOOK = "() => { if (!window.__latHook) { window.__latHook = true; document.addEventListener('keydown', " \
                "() => { window.__keydown = performance.now(); }, true); } }"
 ELAPSED_JS = f"""
 ([caption, old]) => {{
   const img = ({FIND_IMAGE_JS})(caption);
-  if (img && img.src && img.src !== old && img.complete && img.naturalWidth > 0) return performance.now() - window.__keydown;
+  if (img && img.src && img.src !== old && img.complete && img.naturalWidth > 0)
+    return [window.__keydown, performance.now()];
   return false;
 }}
 """
@@ -43,6 +69,8 @@ class SliderPage:
 
     def __init__(self, page, url: str) -> None:
         self.page = page
+        self.splits: list[dict] = []
+        page.add_init_script(WS_HOOK)
         page.goto(url)
         wait_image(page, CAPTION, timeout=120_000)
         wait_app_idle(page)
@@ -64,10 +92,26 @@ class SliderPage:
         self.slider.focus()
         self.page.keyboard.press(self.direction)
         handle = self.page.wait_for_function(ELAPSED_JS, arg=[CAPTION, old], timeout=30_000, polling="raf")
-        elapsed_ms = float(handle.json_value())
+        t0, t1 = handle.json_value()
+        elapsed_ms = t1 - t0
+        split = self.page.evaluate(SPLIT_JS, [t0, t1])
+        if split["send"] is not None and split["last_recv"] is not None:
+            self.splits.append(split)
         wait_app_idle(self.page, timeout=30_000)
         time.sleep(0.05)
         return elapsed_ms / 1000.0
+
+
+def split_summary(splits: list[dict]) -> dict:
+    """Medians of where a move's time goes: key->websocket send (client), send->last message (server and
+    network), last message->image decoded (client: render, fetch /media, decode)."""
+    import statistics
+    if not splits:
+        return {}
+    return {"client_key_to_send_ms": round(statistics.median(s["send"] for s in splits), 1),
+            "send_to_first_message_ms": round(statistics.median(s["first_recv"] - s["send"] for s in splits), 1),
+            "send_to_last_message_ms": round(statistics.median(s["last_recv"] - s["send"] for s in splits), 1),
+            "messages_per_move": statistics.median(s["messages"] for s in splits)}
 
 
 def alternate(pages: dict[str, SliderPage], moves: int, block: int = 10) -> dict[str, list[float]]:
@@ -138,6 +182,7 @@ def main(argv: list[str] | None = None) -> dict:
             with training_in_second_session(browser, app.url) as train_page:
                 busy = alternate(pages, args.moves)
             errors = {name: exception_text(p.page) for name, p in pages.items()}
+            splits = {name: split_summary(p.splits) for name, p in pages.items()}
         finally:
             browser.close()
     s = {f"{name}_idle": summary_ms(v) for name, v in idle.items()}
@@ -150,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
         "explore_training_vs_floor_idle_p95": round(ratio_busy, 3), "target_training": 2.0,
         "explore_training_vs_floor_training_p95": round(
             s["explore_training"]["p95_ms"] / s["floor_training"]["p95_ms"], 3),
+        "where_time_goes_median": splits,
         "training_status_at_stop": getattr(train_page, "training_status", ""),
         "page_exceptions": {k: v for k, v in errors.items() if v},
         "target_met": ratio_idle <= 1.3 and ratio_busy <= 2.0 and server["p95_ms"] < 5.0,
