@@ -42,6 +42,10 @@ def live_panel() -> None:
     tw.show_diagnoses(data["diagnoses"])
     left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
     with left:
+        loss = job.trainer.config.loss if job.trainer is not None else job.config.loss
+        if loss not in ("minimax", "nonsaturating"):
+            st.caption(f"With the {loss} loss D outputs a score, not a probability: the D(x) chart shows "
+                       "sigmoid(score), useful only as a trend.")
         for name in ("losses", "outputs", "grads", "speed"):
             spec = charts.metric_spec(name, data["rows"], smoothing, data["events"], compare, height, presenter)
             st.vega_lite_chart(spec=spec, width="stretch")
