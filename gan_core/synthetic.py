@@ -41,7 +41,8 @@ class ExperimentCancelled(RuntimeError):
 
 @dataclass
 class ExperimentConfig:
-    """Defaults finish in well under a minute on 2 CPU cores (measured: see the Apply page's caption)."""
+    """Defaults finish in well under a minute on 2 CPU cores: 36 s wall, 19 s CPU with one torch thread, measured
+    on a 2-core machine shared with other jobs (load average ~10)."""
 
     real_per_class: int = 10
     synthetic_per_class: int = 100
@@ -275,7 +276,12 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
 class ExperimentJob:
     """Runs one experiment in a background thread; the page polls `snapshot()` (never touches the thread's data)."""
 
-    def __init__(self, gan: GAN, data: ExperimentData, config: ExperimentConfig) -> None:
+    def __init__(self, gan: GAN, data: ExperimentData, config: ExperimentConfig, num_threads: int | None = None) -> None:
+        from .job import default_num_threads
+
+        # One torch thread on 2 cores: leaves a core to the server, and on a shared CPU two threads of small
+        # convolutions mostly wait for each other (measured: 4x the CPU time per classifier training under load).
+        self._num_threads = num_threads or default_num_threads()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._state: dict[str, object] = {"fraction": 0.0, "message": "waiting", "result": None, "error": None,
@@ -292,6 +298,7 @@ class ExperimentJob:
             self._state.update(fraction=float(fraction), message=message)
 
     def _run(self, gan: GAN, data: ExperimentData, config: ExperimentConfig) -> None:
+        torch.set_num_threads(self._num_threads)  # per thread (OpenMP): the server's threads are not touched
         try:
             result = run_experiment(gan, data, config, self._progress, self._stop)
             with self._lock:
