@@ -145,3 +145,20 @@ def test_class_z_grid_shares_z_down_columns():
     assert sweep.shape == (3, 1, 28, 28) and not torch.allclose(sweep[0], sweep[2])
     z = sample_latents(1, gan.z_dim, seed=0)
     assert torch.allclose(sweep[1], gan.generate(z, torch.tensor([4]))[0], atol=1e-5)  # amount 0 = the start z
+
+
+def test_mode_collapse_example_counts_modes_of_the_shipped_toys(learn_app):
+    require((SHIPPED / "ring8-collapsed.safetensors").is_file(), f"shipped ring8 models in {SHIPPED}")
+    from gan_core import load_checkpoint
+    from gan_core.data import toy_modes
+    from gan_core.metrics import toy_mode_metrics
+
+    captions = [c for img in learn_app.get("image") for c in img.captions]
+    modes, std = toy_modes("ring8")
+    for name in ("ring8", "ring8-collapsed"):
+        gan = load_checkpoint(SHIPPED / name)
+        pts = gan.generate(torch.randn(1000, gan.z_dim, generator=torch.Generator().manual_seed(0)))
+        stats = toy_mode_metrics(pts, modes, std)
+        assert f"shipped {name}: {stats['modes_covered']} of 8 modes covered, " \
+               f"{100 * stats['high_quality']:.0f}% of points" in " ".join(captions)
+    assert any("shipped ring8: 8 of 8" in c for c in captions)
