@@ -73,9 +73,10 @@ def exception_text(page) -> str | None:
 
 
 def wait_app_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script run finished: no running indicator and no stale (greyed) elements."""
+    """Wait until the script run finished: no running indicator, no stale (greyed) elements, no skeletons."""
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]')
                  && document.querySelectorAll('[data-stale="true"]').length === 0
+                 && !document.querySelector('[data-testid="stSkeleton"]')
                  && document.querySelector('[data-testid="stMain"]')""",
         timeout=timeout)

@@ -63,8 +63,8 @@ def test_explore_class_slider_and_shared_url(app_server, new_page):
     src = wait_image(page, SAMPLE, timeout=90_000)
     first = fetch_image(page, src)
     assert first.std() > 10, "the first image is blank"
+    wait_app_idle(page)
     assert_no_exception(page, "Explore")
-    screenshot(page, "explore")
 
     # a class -> the digit changes, and the classifier reads that class
     choose_option(page, "Class", "7")
@@ -86,6 +86,7 @@ def test_explore_class_slider_and_shared_url(app_server, new_page):
     moved = fetch_image(page, src)
     assert not np.array_equal(moved, seven)
     assert_no_exception(page, "Explore after moving controls")
+    screenshot(page, "explore")
 
     # the URL carries the state: a fresh session opening it shows the same pixels
     page.wait_for_function("() => location.search.length > 1")
@@ -118,6 +119,7 @@ def test_train_ring8_live_pause_stop_save_then_explore(app_server, new_page):
         "n => { const m = document.body.innerText.match(/ · step ([\\d,]+) · /); "
         "return m && parseInt(m[1].replace(/,/g, '')) > n; }", arg=first_step, timeout=20_000)
     assert page.get_by_test_id("stVegaLiteChart").count() >= 4
+    wait_app_idle(page)
     screenshot(page, "train")
 
     page.get_by_role("button", name="Pause", exact=True).click()
