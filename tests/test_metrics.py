@@ -107,9 +107,9 @@ def test_classifier_save_load_round_trip_and_rejects_bad_files(tmp_path):
 
 def test_train_classifier_learns_quickly(mnist_dir):
     data = load_dataset("mnist", mnist_dir)
-    model = train_classifier(data.images[:2000], data.labels[:2000], 10, steps=60, batch_size=64, seed=0)
+    model = train_classifier(data.images[:2000], data.labels[:2000], 10, steps=40, batch_size=64, seed=0)
     assert not model.training
-    assert accuracy(model, data.images[9000:9500], data.labels[9000:9500]) > 0.6
+    assert accuracy(model, data.images[9000:9500], data.labels[9000:9500]) > 0.5
     assert predict(model, data.images[:7], batch=3).shape == (7,)
 
 
@@ -153,8 +153,8 @@ def test_class_accuracy_counts_requested_labels(mnist_real):
 
 def test_trainer_evaluator_is_deterministic_and_scalar(mnist_real, mnist_dir):
     from gan_core import TrainConfig, Trainer
-    trainer = Trainer(TrainConfig(dataset="mnist", model="cgan-mlp", data_dir=str(mnist_dir), data_limit=512,
-                                  batch_size=32, seed=0, device="cpu"))
+    trainer = Trainer(TrainConfig(dataset="mnist", model="cgan-mlp", data_limit=512, batch_size=32, seed=0,
+                                  device="cpu"))
     for _ in range(3):
         trainer.step()
     evaluator = trainer_evaluator(trainer, n=200)
