@@ -218,6 +218,10 @@ def run_distributed(config, args, launch: Launch) -> int:
     dist.init_process_group(backend)
     try:
         full = load_dataset(config.dataset, config.data_dir, limit=config.data_limit, folder_rgb=config.folder_rgb)
+        batch = config.resolved().batch_size
+        if full.kind == "image" and batch > len(full) // launch.world_size:
+            raise ValueError(f"batch size {batch} per rank is larger than each rank's share of the dataset "
+                             f"({len(full)} images / {launch.world_size} ranks)")
         trainer = Trainer(config, full.shard(launch.rank, launch.world_size), device=device)
         if args.init_from:
             trainer.load_weights(load_checkpoint(resolve_checkpoint(args.init_from), device))
