@@ -18,7 +18,7 @@ BENCHMARKS = [
     ("train_throughput", ["--seconds", "4", "--rounds", "3"]),
     ("latency", ["--moves", "50"]),
     ("memory", ["--sessions", "20"]),
-    ("time_to_quality", ["--max-seconds", "150", "--eval-every", "10"]),
+    ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),
 ]
 
 

@@ -1,7 +1,7 @@
 """Wall-clock seconds until cgan-mlp on MNIST makes digits of the requested class, judged by the project classifier.
 
-Trains with the gan_core Trainer (defaults: batch 64, lr 2e-4, z_dim 64) on CPU with the thread count a
-TrainingJob uses, and every `--eval-every` seconds of training generates a balanced batch (equal
+Trains with the gan_core Trainer (batch 64, z_dim 64, lr 5e-4 for G and D, EMA 0.99 of G's weights —
+the EMA generator is the one evaluated) on CPU with the thread count a TrainingJob uses, and every `--eval-every` seconds of training generates a balanced batch (equal
 numbers of each class) and asks the project classifier (gan_core.classifier.load_classifier("mnist"))
 which digit each one is. The clock counts training only; evaluation time is reported separately.
 Target: 90% class accuracy in < 120 s. The MNIST files here are its 10k test split (see README).
@@ -35,8 +35,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = a TrainingJob's default)")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-4, help="learning rate of G and D")
-    parser.add_argument("--ema", type=float, default=0.0, help="EMA decay of the generator (0 = off, the default)")
+    parser.add_argument("--lr", type=float, default=5e-4,
+                        help="learning rate of G and D (5e-4 with EMA 0.99 beat TrainConfig's 2e-4 without EMA: "
+                             "0.89 vs 0.62 accuracy after 120 s here)")
+    parser.add_argument("--ema", type=float, default=0.99, help="EMA decay of the generator (0 = off)")
     parser.add_argument("--classifier", default="", help="classifier path (default: the shipped mnist classifier)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
