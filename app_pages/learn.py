@@ -89,10 +89,10 @@ betas = tuple(st.multiselect("Adam β1 to compare", [0.0, 0.5, 0.9], default=[0.
 if betas:
     runs = toy_runs(toy_lr, toy_steps, toy_loss, betas)
     st.altair_chart(charts.toy_chart(runs), width="stretch")
-    st.table([{"run": label, "final μ": round(float(r.mu[-1]), 3), "final σ": round(float(r.sigma[-1]), 3),
-               "|μ − 2|": round(r.final_mean_error, 3), "|σ − 0.5|": round(r.final_std_error, 3),
-               "D(x) real": round(float(r.d_real[-1]), 3), "D(G(z)) fake": round(float(r.d_fake[-1]), 3)}
-              for label, r in runs.items()])
+    st.dataframe([{"run": label, "final μ": round(float(r.mu[-1]), 3), "final σ": round(float(r.sigma[-1]), 3),
+                   "|μ − 2|": round(r.final_mean_error, 3), "|σ − 0.5|": round(r.final_std_error, 3),
+                   "D(x) real": round(float(r.d_real[-1]), 3), "D(G(z)) fake": round(float(r.d_fake[-1]), 3)}
+                  for label, r in runs.items()], hide_index=True)
     st.caption("At the equilibrium D(x) and D(G(z)) both approach 0.5.")
 else:
     st.info("Pick at least one β1.")

@@ -18,10 +18,9 @@ def accuracy_frame(result: ExperimentResult) -> pd.DataFrame:
 def accuracy_chart(result: ExperimentResult) -> alt.LayerChart:
     """Mean test accuracy per arm, error bars = ± one standard deviation over seeds."""
     data = accuracy_frame(result)
-    lo = max(0.0, float(data["low"].min()) - 5)
-    scale = alt.Scale(domain=[lo, min(100.0, float(data["high"].max()) + 2)])
-    bars = alt.Chart(data, height=220).mark_bar(size=60).encode(
-        x=alt.X("arm:N", title=None, axis=alt.Axis(labelAngle=0)),
+    scale = alt.Scale(domain=[0, 100])
+    bars = alt.Chart(data, height=240, width=320).mark_bar(size=60).encode(
+        x=alt.X("arm:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=200)),
         y=alt.Y("mean:Q", title="test accuracy (%)", scale=scale),
         color=alt.Color("arm:N", legend=None),
         tooltip=["arm:N", alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("std:Q", format=".2f")])
@@ -57,8 +56,10 @@ def show_result(result: ExperimentResult) -> None:
     kind, sentence = result.verdict()
     {"helped": st.success, "hurt": st.error, "unclear": st.warning}[kind](sentence)
     c1, c2 = st.columns([3, 2])
-    c1.table(pd.DataFrame(result.table()).set_index("training data"))
-    c2.altair_chart(accuracy_chart(result), width="stretch")
+    c1.dataframe(pd.DataFrame(result.table()), hide_index=True, column_config={
+        "mean accuracy %": st.column_config.NumberColumn(format="%.2f"),
+        "± std %": st.column_config.NumberColumn(format="%.2f")})
+    c2.altair_chart(accuracy_chart(result), width="content")
     cfg = result.config
     st.caption(f"{result.generator_name} on {result.dataset}: {cfg.real_per_class} real + "
                f"{cfg.synthetic_per_class} synthetic images per class, {cfg.seeds} seeds, {cfg.steps} training steps "

@@ -74,11 +74,11 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert not at.exception
     result = job.snapshot()["result"]
     assert result.config.seeds == 2 and result.config.steps == 20 and result.config.synthetic_per_class == 25
-    table = at.table[0].value
-    assert list(table.index) == ["(a) real only", "(b) real + synthetic"]
-    for label, arm in zip(table.index, result.arms.values()):
-        assert table.loc[label, "mean accuracy %"] == pytest.approx(100 * arm.mean, abs=0.01)
-        assert table.loc[label, "± std %"] == pytest.approx(100 * arm.std, abs=0.01)
+    table = at.dataframe[0].value
+    assert list(table["training data"]) == ["(a) real only", "(b) real + synthetic"]
+    for i, arm in enumerate(result.arms.values()):
+        assert table["mean accuracy %"].iloc[i] == pytest.approx(100 * arm.mean, abs=0.01)
+        assert table["± std %"].iloc[i] == pytest.approx(100 * arm.std, abs=0.01)
         assert len(arm.accuracies) == 2
     kind, sentence = result.verdict()
     shown = [e.value for e in (at.success if kind == "helped" else at.error if kind == "hurt" else at.warning)]
@@ -105,4 +105,4 @@ def test_stop_ends_the_thread(apply_app):
     at.run()
     state = job.snapshot()
     assert state["message"] == "stopped" and state["result"] is None
-    assert any("stopped" in w.value for w in at.warning) and not at.table
+    assert any("stopped" in w.value for w in at.warning) and not at.dataframe

@@ -76,13 +76,13 @@ def test_toy_adam_table_matches_the_engine_and_follows_the_widgets(learn_app):
     at.multiselect(key="ln_toy_betas").set_value([0.0, 0.5, 0.9])
     at.radio(key="ln_toy_loss").set_value("minimax")
     at.run()
-    table = at.table[0].value
+    table = at.dataframe[0].value
     assert list(table["run"]) == ["β1 = 0.0", "β1 = 0.5", "β1 = 0.9"]
     expected = lesson.train_toy_1d(steps=100, lr=0.05, beta1=0.9, loss="minimax")
     assert table["final μ"].iloc[2] == pytest.approx(expected.mu[-1], abs=1e-3)
     assert table["D(G(z)) fake"].iloc[2] == pytest.approx(expected.d_fake[-1], abs=1e-3)
     at.multiselect(key="ln_toy_betas").set_value([]).run()
-    assert not at.table and any("at least one" in i.value for i in at.info)
+    assert not at.dataframe and any("at least one" in i.value for i in at.info)
 
 
 def test_every_preset_link_points_at_an_existing_preset_on_its_page(learn_app):
