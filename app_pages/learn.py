@@ -124,17 +124,19 @@ ring, collapsed = lm.shipped_model("ring8"), lm.shipped_model("ring8-collapsed")
 if ring is not None and collapsed is not None:
     import torch
 
-    from gan_core.data import toy_modes
+    from gan_core.data import sample_toy, toy_modes
     from gan_core.images import points_png
     from gan_core.metrics import toy_mode_metrics
 
     modes, std = toy_modes("ring8")
+    real_pts = sample_toy("ring8", 500, generator=torch.Generator().manual_seed(1))
     cols = st.columns(2)
     for col, model, title in ((cols[0], ring, "shipped ring8"), (cols[1], collapsed, "shipped ring8-collapsed")):
         pts = model.generate(torch.randn(1000, model.z_dim, generator=torch.Generator().manual_seed(0)))
         stats = toy_mode_metrics(pts, modes, std)
-        col.image(points_png(pts, limit=3.0), caption=f"{title}: {stats['modes_covered']} of 8 modes covered, "
-                  f"{100 * stats['high_quality']:.0f}% of points within 4 std of a mode")
+        col.image(points_png(pts, real=real_pts, limit=3.0),
+                  caption=f"{title}: {stats['modes_covered']} of 8 modes covered, "
+                          f"{100 * stats['high_quality']:.0f}% of points within 4 std of a mode")
 
 # ------------------------------------------------------------------ 5
 st.header("5 · Conditional GANs")
@@ -153,7 +155,7 @@ else:
     cz_trunc = c3.slider("Truncation ψ", 0.1, 1.5, 1.0, 0.05, key=P + "cz_trunc",
                          help="Scale z toward 0: less variety, more typical samples")
     images, names = lm.class_z_grid(cgan, columns, cz_seed, cz_trunc)
-    st.image(lm.grid_image(images, columns, scale=3),
+    st.image(lm.grid_image(images, columns, scale=2),
              caption=f"mnist-cgan: {len(names)} classes (rows 0–9) × {columns} latents (columns)")
 
 # ------------------------------------------------------------------ 6
