@@ -1,6 +1,8 @@
 """The Apply page's plumbing: which generators qualify, cached real data, and this session's experiment job."""
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +13,7 @@ from gan_core.synthetic import SUPPORTED_DATASETS, ExperimentConfig, ExperimentD
 from . import models as shared_models
 
 JOB_KEY = "ap_job"
+MAX_RUNNING = int(os.environ.get("GAN_MAX_EXPERIMENTS", "2"))  # per server process; each uses one torch thread
 
 
 def conditional_generators() -> dict[str, tuple[Path, str]]:
@@ -32,6 +35,12 @@ def experiment_data(dataset: str, test_size: int) -> ExperimentData:
     return load_experiment_data(dataset, test_size)
 
 
+@st.cache_resource(show_spinner=False)
+def _running() -> tuple[threading.Lock, list[ExperimentJob]]:
+    """Every experiment this server process started (all sessions), to cap how many run at once."""
+    return threading.Lock(), []
+
+
 def session_job() -> ExperimentJob | None:
     return st.session_state.get(JOB_KEY)
 
@@ -41,8 +50,16 @@ def start_job(path: Path, dataset: str, config: ExperimentConfig) -> ExperimentJ
     job = session_job()
     if job is not None and job.is_alive():
         raise RuntimeError("an experiment is already running in this session: stop it first")
+    config.validate()
     gan = shared_models.load_model(path)
     data = experiment_data(dataset, config.test_size)
-    job = ExperimentJob(gan, data, config.validate()).start()
+    lock, jobs = _running()
+    with lock:
+        jobs[:] = [j for j in jobs if j.is_alive()]
+        if len(jobs) >= MAX_RUNNING:
+            raise RuntimeError(f"{len(jobs)} experiments are already running on this server (the limit is "
+                               f"{MAX_RUNNING}); try again in a minute")
+        job = ExperimentJob(gan, data, config).start()
+        jobs.append(job)
     st.session_state[JOB_KEY] = job
     return job

@@ -106,3 +106,22 @@ def test_stop_ends_the_thread(apply_app):
     state = job.snapshot()
     assert state["message"] == "stopped" and state["result"] is None
     assert any("stopped" in w.value for w in at.warning) and not at.dataframe
+
+
+def test_server_wide_cap_gives_a_clear_message(apply_app, monkeypatch):
+    import app_shared.apply_jobs as aj
+    monkeypatch.setattr(aj, "MAX_RUNNING", 1)
+    first, second = apply_app(), apply_app()
+    for at in (first, second):
+        at.run()
+        at.selectbox(key="ap_generator").set_value("mnist-cgan")
+        at.number_input(key="ap_steps").set_value(200)  # long enough to still run at the second click
+        at.slider(key="ap_seeds").set_value(5)
+    second.session_state["session_uid"] = "h8other"
+    first.button(key="ap_run").click().run()
+    job = first.session_state["ap_job"]
+    assert job.is_alive()
+    second.button(key="ap_run").click().run()
+    assert "ap_job" not in second.session_state
+    assert any("limit is 1" in e.value for e in second.error)
+    assert job.cancel(timeout=60)  # stops after the classifier being trained now
