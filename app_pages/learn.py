@@ -156,7 +156,8 @@ else:
                          help="Scale z toward 0: less variety, more typical samples")
     images, names = lm.class_z_grid(cgan, columns, cz_seed, cz_trunc)
     st.image(lm.grid_image(images, columns, scale=2),
-             caption=f"mnist-cgan: {len(names)} classes (rows 0–9) × {columns} latents (columns)")
+             caption=f"mnist-cgan: {len(names)} classes (rows 0–9) × {columns} latents (columns), seed {cz_seed}, "
+                     f"ψ = {cz_trunc:.2f}")
 
 # ------------------------------------------------------------------ 6
 st.header("6 · Where the field went")
@@ -178,7 +179,8 @@ if cgan is not None:
     amount = c3.slider("Move along it (σ)", -3.0, 3.0, 0.0, 0.25, key=P + "dir_amount")
     values = [-3.0, -1.5, 0.0, 1.5, 3.0]
     strip = lm.direction_sweep(cgan, directions, k, values + [amount], seed=7, label=digit)
-    st.image(lm.grid_image(strip[-1:], 1, scale=5), caption=f"direction #{k + 1} at {amount:+.2f} σ")
+    class_name = (cgan.class_names or [str(digit)])[digit]
+    st.image(lm.grid_image(strip[-1:], 1, scale=5), caption=f"class {class_name}, direction #{k + 1} at {amount:+.2f} σ")
     st.image(lm.grid_image(strip[:-1], len(values), scale=3),
              caption="direction #%d at %s σ" % (k + 1, ", ".join(f"{v:+.1f}" for v in values)))
     st.caption("Directions are the principal components of the generator's first hidden layer over 1000 samples, "

@@ -61,8 +61,10 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     at = apply_app()
     at.run()
     at.selectbox(key="ap_generator").set_value("mnist-cgan")
-    at.radio(key="ap_real").set_value(10)
+    at.radio(key="ap_real").set_value(50)
     at.select_slider(key="ap_synthetic").set_value(25)
+    at.slider(key="ap_truncation").set_value(0.8)
+    at.checkbox(key="ap_augment").check()
     at.slider(key="ap_seeds").set_value(2)
     at.number_input(key="ap_steps").set_value(20)
     at.button(key="ap_run").click().run()
@@ -73,7 +75,9 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     at.run()
     assert not at.exception
     result = job.snapshot()["result"]
-    assert result.config.seeds == 2 and result.config.steps == 20 and result.config.synthetic_per_class == 25
+    cfg = result.config
+    assert (cfg.real_per_class, cfg.synthetic_per_class, cfg.seeds, cfg.steps) == (50, 25, 2, 20)
+    assert cfg.truncation == pytest.approx(0.8) and cfg.augment
     table = at.dataframe[0].value
     assert list(table["training data"]) == ["(a) real only", "(b) real + synthetic"]
     for i, arm in enumerate(result.arms.values()):
@@ -85,6 +89,7 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert sentence in shown
     captions = " ".join(c.value for c in at.caption)
     assert "10k test split" in captions and "1000 held-out real images" in captions
+    assert "50 real + 25 synthetic images per class (ψ = 0.80), 2 seeds, 20 training steps with random shifts" in captions
     if result.generator_class_accuracy is not None:
         assert f"recognises {100 * result.generator_class_accuracy:.1f}%" in captions
     at.radio(key="ap_confusion_arm").set_value("real+synthetic").run()

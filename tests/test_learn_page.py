@@ -116,16 +116,18 @@ def test_class_by_z_grid_and_latent_slider_follow_the_widgets(learn_app):
     at = learn_app
     at.slider(key="ln_cz_cols").set_value(4)
     at.number_input(key="ln_cz_seed").set_value(3)
+    at.slider(key="ln_cz_trunc").set_value(0.7)
     at.run()
     captions = [c for img in at.get("image") for c in img.captions]
-    assert any("10 classes" in c and "× 4 latents" in c for c in captions)
+    assert any("10 classes" in c and "× 4 latents" in c and "seed 3, ψ = 0.70" in c for c in captions)
     options = at.selectbox(key="ln_dir_k").options
     assert len(options) == 5 and all("% of variance" in o for o in options)
     at.selectbox(key="ln_dir_k").set_value(1)
     at.slider(key="ln_dir_amount").set_value(1.5)
+    at.selectbox(key="ln_dir_class").set_value(3)
     at.run()
     captions = [c for img in at.get("image") for c in img.captions]
-    assert "direction #2 at +1.50 σ" in captions
+    assert "class 3, direction #2 at +1.50 σ" in captions
 
 
 def test_class_z_grid_shares_z_down_columns():
