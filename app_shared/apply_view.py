@@ -63,8 +63,8 @@ def show_result(result: ExperimentResult) -> None:
     cfg = result.config
     st.caption(f"{result.generator_name} on {result.dataset}: {cfg.real_per_class} real + "
                f"{cfg.synthetic_per_class} synthetic images per class (ψ = {cfg.truncation:.2f}), {cfg.seeds} seeds, "
-               f"{cfg.steps} training steps{' with random shifts' if cfg.augment else ''} "
-               f"of batch {cfg.batch_size}, tested on {result.n_test} held-out real images. Error bars: ± one "
+               f"{cfg.steps} training steps of batch {cfg.batch_size}{' with random shifts' if cfg.augment else ''}, "
+               f"tested on {result.n_test} held-out real images. Error bars: ± one "
                f"standard deviation over seeds. Took {result.seconds:.1f} s ({result.cpu_seconds:.1f} s of CPU time).")
     if result.generator_class_accuracy is not None:
         st.caption(f"Generator check: the project's classifier recognises {100 * result.generator_class_accuracy:.1f}% "

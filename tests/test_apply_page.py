@@ -89,7 +89,7 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert sentence in shown
     captions = " ".join(c.value for c in at.caption)
     assert "10k test split" in captions and "1000 held-out real images" in captions
-    assert "50 real + 25 synthetic images per class (ψ = 0.80), 2 seeds, 20 training steps with random shifts" in captions
+    assert "50 real + 25 synthetic images per class (ψ = 0.80), 2 seeds, 20 training steps of batch 32 with random shifts," in captions
     if result.generator_class_accuracy is not None:
         assert f"recognises {100 * result.generator_class_accuracy:.1f}%" in captions
     at.radio(key="ap_confusion_arm").set_value("real+synthetic").run()
