@@ -48,7 +48,7 @@ def on_stop() -> None:
 
 job = aj.session_job()
 running = job is not None and job.is_alive()
-label = st.selectbox("Conditional generator", list(generators), key=P + "generator", disabled=running)
+st.selectbox("Conditional generator", list(generators), key=P + "generator", disabled=running)
 c1, c2, c3 = st.columns(3)
 c1.radio("Real examples per class", [10, 50, 100], index=0, horizontal=True, key=P + "real", disabled=running)
 c2.select_slider("Synthetic examples per class", [25, 50, 100, 200, 500], value=DEFAULT.synthetic_per_class,

@@ -105,9 +105,9 @@ def load_experiment_data(dataset: str, test_size: int = 2000, data_dir: str | No
     test_idx, pool_idx = order[:test_size], order[test_size:]
     note = (f"Only {dataset.upper() if dataset == 'mnist' else dataset}'s official 10k test split is available "
             f"here. It is split once: {test_size} images for testing, the other {len(pool_idx)} are the pool the "
-            "real examples are drawn from (never the same image in both). Every generator here (shipped or trained "
-            "in this app) learned from all 10k images, test part included, so its samples may resemble test "
-            "images: this favours (b).")
+            "real examples are drawn from (never the same image in both). Every MNIST generator here (shipped or "
+            "trained in this app) learned from these same 10k images, test part included, so its samples may "
+            "resemble test images: this favours (b).")
     return ExperimentData(dataset, tuple(test.class_names), test.images[pool_idx], test.labels[pool_idx],
                           test.images[test_idx], test.labels[test_idx], note)
 
