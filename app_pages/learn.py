@@ -34,8 +34,8 @@ st.markdown("For a fixed G, the best discriminator and the value it reaches are"
 st.latex(r"D^*(x) = \frac{p_\mathrm{data}(x)}{p_\mathrm{data}(x) + p_g(x)}, \qquad "
          r"V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_\mathrm{data} \,\|\, p_g)")
 st.markdown("so G, facing the best D, minimises the Jensen–Shannon divergence; the minimum −log 4 ≈ −1.386 is "
-            "reached only when p_g = p_data (then D* = ½ everywhere). Below, p_data has two modes at ±2; drag the "
-            "generator's Gaussian.")
+            "reached only when p_g = p_data (then D* = ½ everywhere). Below, p_data = ½ N(−2, 0.6²) + ½ N(2, 0.6²) "
+            "and p_g is a Gaussian you control; the integrals are computed on a fine grid.")
 c1, c2, c3 = st.columns(3)
 g_mean = c1.slider("Generator mean", -4.0, 4.0, 0.0, 0.1, key=P + "g_mean")
 g_std = c2.slider("Generator std", 0.2, 3.0, 1.0, 0.05, key=P + "g_std")
