@@ -1,14 +1,14 @@
 """GAN Playground: explore, teach and live-train GANs in the browser.  Run: make run"""
 import streamlit as st
 
-st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
+st.set_page_config(page_title="GAN Playground", page_icon=":material/auto_awesome:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/explore.py", title="Explore", icon="🔍", default=True, url_path="explore"),
-    st.Page("app_pages/train.py", title="Train", icon="🏋️", url_path="train"),
-    st.Page("app_pages/playground.py", title="2-D playground", icon="🎯", url_path="playground"),
-    st.Page("app_pages/learn.py", title="Learn", icon="📖", url_path="learn"),
-    st.Page("app_pages/apply.py", title="Apply", icon="🧪", url_path="apply"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/explore:", default=True, url_path="explore"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/playground.py", title="2-D playground", icon=":material/scatter_plot:", url_path="playground"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
+    st.Page("app_pages/apply.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]
 
 st.navigation(PAGES).run()

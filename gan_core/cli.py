@@ -75,6 +75,10 @@ def run_train(args: argparse.Namespace) -> int:
     if distributed is not None:
         return distributed
     out = Path(args.out)
+    import torch
+
+    from .job import default_num_threads
+    torch.set_num_threads(config.num_threads or default_num_threads())  # oversubscribed cores run ~10x slower
     trainer = Trainer(config)
     if args.init_from:
         trainer.load_weights(load_checkpoint(resolve_checkpoint(args.init_from), trainer.device))
