@@ -1,5 +1,6 @@
 """Explore: touch the latent space of a trained GAN. Widgets here; computation in app_shared.explore_* and gan_core."""
 import time
+from functools import partial
 
 import streamlit as st
 import torch
@@ -101,6 +102,7 @@ def draw_direction_controls() -> None:
                  f"the generator's first hidden layer. Values are in standard deviations.")
 
 
+# Download buttons get callables: PNGs and GIFs are encoded when clicked, not on every slider move.
 def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
     start = time.perf_counter()
     x = ec.generate_one(gan, z_eff, cls)
@@ -124,7 +126,7 @@ def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
         st.metric("D(x)", f"{p:.2f}", help=EXPLAIN["dx"])
         st.caption(ec.verdict_words(p))
     if picture is not None:
-        st.download_button("Download image (PNG)", png_bytes(picture), file_name=f"{gan.name}-seed{ss.ex_seed}.png",
+        st.download_button("Download image (PNG)", partial(png_bytes, picture), file_name=f"{gan.name}-seed{ss.ex_seed}.png",
                            mime="image/png", on_click="ignore", key="ex_dl_image")
 
 
@@ -135,7 +137,7 @@ def draw_class_grid(z_eff: torch.Tensor) -> None:
         cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc))
         ss.ex_grid = cg.image
         st.image(cg.image, caption="class × sample grid")
-        st.download_button("Download grid (PNG)", png_bytes(cg.image), file_name=f"{gan.name}-grid.png",
+        st.download_button("Download grid (PNG)", partial(png_bytes, cg.image), file_name=f"{gan.name}-grid.png",
                            mime="image/png", on_click="ignore", key="ex_dl_grid")
 
 
@@ -232,14 +234,14 @@ def interpolation() -> None:
         return
     picture = ec.strip(frames)
     st.image(picture, caption=f"interpolation: {label}")
-    gif = gif_bytes(ec.gif_frames(frames), fps=8)
+    gif = partial(gif_bytes, ec.gif_frames(frames), fps=8)  # encoded on click, not on every slider move
     dl = st.columns(3)
     dl[0].download_button("Download GIF", gif, file_name=f"{gan.name}-interpolation.gif", mime="image/gif",
                           on_click="ignore", key="ex_dl_gif")
-    dl[1].download_button("Download strip (PNG)", png_bytes(picture), file_name=f"{gan.name}-strip.png",
+    dl[1].download_button("Download strip (PNG)", partial(png_bytes, picture), file_name=f"{gan.name}-strip.png",
                           mime="image/png", on_click="ignore", key="ex_dl_strip")
     if dl[2].toggle("Play as animation", key="ex_int_play"):
-        st.image(gif, caption="animated interpolation")
+        st.image(gif(), caption="animated interpolation")
 
 
 explorer()
