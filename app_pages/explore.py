@@ -171,8 +171,8 @@ def explorer() -> None:
     with left:
         row = st.columns([2, 1, 1])
         row[0].number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
-        row[1].button("🎲 Random", on_click=ew.on_random, key="ex_random", width="stretch")
-        row[2].button("↺ Reset", on_click=ew.on_reset, key="ex_reset", width="stretch",
+        row[1].button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random", width="stretch")
+        row[2].button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset", width="stretch",
                       help="Back to this seed's own sample: undo slider moves, directions and truncation.")
         cls = None
         if gan.num_classes:
