@@ -10,7 +10,7 @@ A move's latency runs from the keydown to the new image being fetched and decode
 own clock (the same measure as benchmarks/latency.py). Checks: every move of every session got its
 new image, p95 under load <= 3x idle p95, no exception in the server log or on any page, server RSS
 back within 10% of its reading after warm-up. Bounded: fixed counts, every wait has a timeout, and
-the whole run is capped by pytest-timeout. Results: benchmarks/results/loadtest.json (docs/SCALING.md).
+the whole run is capped by pytest-timeout. Results: benchmarks/results/loadtest.json (summarised in README.md, "Classroom load test").
 Settings: LOAD_SESSIONS (30), LOAD_MOVES (8), LOAD_IDLE_MOVES (20).
 """
 from __future__ import annotations
