@@ -197,7 +197,7 @@ def config_form(prefix: str, toy_only: bool = False) -> None:
     models = _models_for(dataset)
     if st.session_state.get(_k(prefix, "model")) not in models:
         st.session_state[_k(prefix, "model")] = None
-    c2.selectbox("Model", models, key=_k(prefix, "model"),
+    c2.selectbox("Model", models, key=_k(prefix, "model"), placeholder=f"auto ({auto.model})",
                  format_func=lambda m: f"auto ({auto.model})" if m is None else m)
     c3.selectbox("Loss", LOSS_NAMES, key=_k(prefix, "loss"),
                  help="minimax: the original saturating loss; nonsaturating: −log D(G(z)); wgan-gp: critic + "
