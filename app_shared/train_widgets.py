@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -587,14 +586,4 @@ def presenter_css(on: bool) -> None:
     if on:
         st.html("<style>.stMarkdown p, .stCaption p, label p, button p, .stAlert p "
                 "{font-size: 1.35rem !important; line-height: 1.5;}</style>")
-
-
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    """Poll predicate until true or timeout (used by tests and the page's short waits)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 

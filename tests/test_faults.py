@@ -19,17 +19,10 @@ import torch
 from gan_core import JobState, TrainConfig, TrainingJob
 from gan_core.checkpoint import load_checkpoint
 from gan_core.data import Dataset, load_dataset
+from tests.helpers import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def job_threads(job: TrainingJob) -> list[threading.Thread]:

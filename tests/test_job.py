@@ -6,15 +6,8 @@ import pytest
 import torch
 
 from gan_core import JobState, TrainConfig, TrainingJob
+from tests.helpers import wait_for
 
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 @pytest.fixture

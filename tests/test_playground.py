@@ -12,17 +12,10 @@ from app_shared import playground_plot as pp
 from gan_core import Trainer
 from gan_core.diagnostics import toy_spread
 from gan_core.presets import PRESETS, presets_for
+from tests.helpers import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
 
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

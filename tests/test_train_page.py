@@ -11,17 +11,10 @@ from app_shared import train_charts as charts
 from app_shared import train_widgets as tw
 from gan_core.diagnostics import diagnose, toy_spread
 from gan_core.presets import PRESETS, get_preset, presets_for
+from tests.helpers import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train.py")
 
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
