@@ -92,18 +92,6 @@ def _with_events(chart: alt.Chart, events: list[tuple[int, str]] | alt.NamedData
     return alt.layer(chart, rules, labels)
 
 
-def metric_chart(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
-                 events: list[tuple[int, str]] | None = None,
-                 past_runs: list[dict[str, Any]] | None = None, height: int = 220) -> alt.Chart | alt.LayerChart:
-    """One of CHARTS ("losses", "outputs", "grads", "speed") for this run and any earlier runs."""
-    title, columns = CHARTS[name]
-    frames = [long_frame(rows, columns, smoothing)]
-    for past in past_runs or []:
-        frames.append(long_frame(past["rows"], columns, smoothing, run=past["label"]))
-    data = pd.concat(frames, ignore_index=True)
-    return _with_events(_lines(data, title, height, log_y=name == "grads"), events or [])
-
-
 def quality_keys(evals: list[dict[str, Any]]) -> list[str]:
     """Numeric metrics present in the quality evaluations (class accuracy, Fréchet distance, ...)."""
     keys: list[str] = []
@@ -114,22 +102,6 @@ def quality_keys(evals: list[dict[str, Any]]) -> list[str]:
             if isinstance(value, (int, float)):
                 keys.append(key)
     return keys
-
-
-def quality_charts(evals: list[dict[str, Any]], events: list[tuple[int, str]] | None = None,
-                   past_runs: list[dict[str, Any]] | None = None, height: int = 240
-                   ) -> list[tuple[str, alt.Chart | alt.LayerChart]]:
-    """One small chart per quality metric (their scales differ), earlier runs overlaid."""
-    charts = []
-    for key in quality_keys(evals):
-        label = key.replace("_", " ")
-        frames = [long_frame(evals, [(key, label)])]
-        for past in past_runs or []:
-            frames.append(long_frame(past.get("evals", []), [(key, label)], run=past["label"]))
-        data = pd.concat(frames, ignore_index=True)
-        line = _lines(data, label, height)
-        charts.append((key, _with_events(line.mark_line(point=True, clip=True), events or [])))
-    return charts
 
 
 @functools.lru_cache(maxsize=128)
@@ -161,7 +133,8 @@ def _spec(data: pd.DataFrame, title: str, height: int, log_y: bool, events: list
 def metric_spec(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
                 events: list[tuple[int, str]] | None = None, past_runs: list[dict[str, Any]] | None = None,
                 height: int = 220, presenter: bool = False) -> dict[str, Any]:
-    """The Vega-Lite spec of `metric_chart`, built fast from a cached template (for live refreshes)."""
+    """One of CHARTS ("losses", "outputs", "grads", "speed") for this run and earlier runs, as a Vega-Lite
+    spec built fast from a cached template (for live refreshes)."""
     title, columns = CHARTS[name]
     frames = [long_frame(rows, columns, smoothing)]
     for past in past_runs or []:
@@ -173,7 +146,7 @@ def metric_spec(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
 def quality_specs(evals: list[dict[str, Any]], events: list[tuple[int, str]] | None = None,
                   past_runs: list[dict[str, Any]] | None = None, height: int = 240,
                   presenter: bool = False) -> list[tuple[str, dict[str, Any]]]:
-    """Specs of `quality_charts`, one per metric."""
+    """One small chart spec per quality metric (their scales differ), earlier runs overlaid."""
     specs = []
     for key in quality_keys(evals):
         label = key.replace("_", " ")

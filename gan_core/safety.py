@@ -14,11 +14,11 @@ import zlib
 from pathlib import Path
 
 from .checkpoint import MAX_CHECKPOINT_BYTES, MAX_JSON_BYTES, CheckpointError, GAN, load_checkpoint_bytes
+from .data import IMAGE_SUFFIXES
 
 MAX_ZIP_FILES = 20000
 MAX_ZIP_BYTES = 200 * 1024 * 1024
 MAX_IMAGE_PIXELS = 16_000_000  # one uploaded image may decode to at most this many pixels
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
 class UnsafeInputError(ValueError):
