@@ -1,0 +1,141 @@
+"""The websocket client the load test uses, driven against the real app: it must see what a browser sees.
+
+One server for the module (started under `nice`, always stopped). The server caches every
+ForwardMsg (global.minCachedMessageSize=0) so the client's cached_message_hashes / ref_hash handling
+is exercised on every rerun instead of only for messages over 10 kB.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import statistics
+import tempfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from streamlit_server import running_server
+from streamlit_ws_client import ProtocolError, StreamlitSession, http_get
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with tempfile.TemporaryDirectory(prefix="ws-client-runs-") as runs:
+        env = {"GAN_APP_RUNS_DIR": runs, "STREAMLIT_GLOBAL_MIN_CACHED_MESSAGE_SIZE": "0"}
+        with running_server("app.py", env=env, nice=10) as srv:
+            yield srv
+
+
+def pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.int16)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 90))
+
+
+def test_explore_page_sample_and_slider(server):
+    async def go():
+        async with StreamlitSession(timeout=30) as s:
+            await s.open(server.url, "/")
+            assert s.page_script_hash, "new_session named the page that ran"
+            url0 = s.image("sample")
+            z0 = s.widget("z[0]")
+            assert z0.kind == "slider" and z0.fragment_id, "z[0] is drawn inside the explorer fragment"
+            assert s.widget("Model").fragment_id is None, "the model box is outside the fragment"
+            start = s.value("z[0]")
+            assert isinstance(start, float) and -4.0 <= start <= 4.0
+            png0 = await s.fetch(url0)
+            finished_before = len(s.finished)
+
+            new = start + 1.5 if start < 2.0 else start - 1.5
+            seconds = await s.set_widget("z[0]", new)
+            assert 0 < seconds < 30
+            assert s.finished[finished_before:][-1] == 3, "only the fragment reran (FINISHED_FRAGMENT_RUN_SUCCESSFULLY)"
+            assert abs(s.value("z[0]") - new) < 1e-6
+            assert "z=0%3A" in s.query, "the page wrote the moved slider into the URL (page_info_changed)"
+            url1 = s.image("sample")
+            png1 = await s.fetch(url1)
+            assert url1 != url0
+            assert png1 != png0 and np.abs(pixels(png1) - pixels(png0)).max() > 10
+
+            await s.set_widget("z[0]", start)
+            png2 = await s.fetch(s.image("sample"))
+            assert np.array_equal(pixels(png2), pixels(png0)), "same z gives the same picture"
+
+            await s.set_widget("Seed", 7)  # number_input, inside the fragment; on_change resets the sliders
+            assert s.value("Seed") == 7 and s.value("z[0]") != start
+            await s.click("Reset")
+            assert s.value("Seed") == 7
+            assert s.widget("Class").kind == "selectbox"
+            await s.set_widget("Class", 3)  # by index, sent as the option's text
+            assert s.image("sample").startswith(server.url + "/media/")
+            assert [c for c, _ in s.images() if c.startswith("sample")] == ["sample — 3"]
+            assert s.exceptions() == []
+            assert s.cache.ref_hits > 0, "unchanged elements came back as ref_hash and were resolved"
+            assert any("latent space" in t for t in s.texts())
+    run(go())
+    assert "Traceback" not in server.log()
+
+
+def test_two_sessions_are_independent(server):
+    async def go():
+        a, b = StreamlitSession(timeout=30), StreamlitSession(timeout=30)
+        try:
+            await asyncio.gather(a.open(server.url), b.open(server.url))
+            assert a.session_id != b.session_id
+            b_url, b_png = b.image("sample"), await b.fetch(b.image("sample"))
+            start = a.value("z[0]")
+            await asyncio.gather(a.set_widget("z[0]", start + 1.0), b.rerun())
+            assert b.finished[-1] == 0, "b's rerun was a full run (FINISHED_SUCCESSFULLY)"
+            assert b.image("sample") == b_url or np.array_equal(
+                pixels(await b.fetch(b.image("sample"))), pixels(b_png)), "moving a did not change b"
+            assert abs(b.value("z[0]") - start) < 1e-6 and abs(a.value("z[0]") - (start + 1.0)) < 1e-6
+            assert a.image("sample") != b.image("sample")
+            assert a.exceptions() == [] and b.exceptions() == []
+        finally:
+            await asyncio.gather(a.close(), b.close())
+    run(go())
+    assert "Traceback" not in server.log()
+
+
+def test_slider_move_latency_idle(server):
+    """~20 slider moves, each timed from sending the rerun to having the new picture's bytes."""
+    async def go():
+        async with StreamlitSession(timeout=30) as s:
+            await s.open(server.url)
+            base = s.value("z[1]")
+            times = []
+            for i in range(20):
+                t = await s.set_widget("z[1]", base + (0.1 * (i + 1) if base < 0 else -0.1 * (i + 1)))
+                t0 = asyncio.get_running_loop().time()
+                assert len(await s.fetch(s.image("sample"))) > 100
+                times.append(t + asyncio.get_running_loop().time() - t0)
+            return times
+    times = sorted(run(go()))
+    p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
+    print(f"\nslider move via websocket client, idle server: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    assert 0 < p50 <= p95 < 10
+
+
+def test_refuses_non_local_addresses_and_bounds_waits(server):
+    with pytest.raises(ValueError):
+        run(StreamlitSession().open("http://example.com:80"))
+    with pytest.raises(ValueError):
+        run(http_get("http://10.0.0.1/"))
+
+    async def go():
+        async with StreamlitSession(timeout=30) as s:
+            await s.open(server.url)
+            with pytest.raises(KeyError):
+                s.image("no such caption")
+            with pytest.raises(KeyError):
+                s.widget("no such widget")
+            await s._ws.close()  # the connection drops: the next move fails fast instead of hanging
+            await asyncio.sleep(0.2)
+            with pytest.raises(ProtocolError):
+                await s.set_widget("z[0]", 0.0)
+    run(go())
