@@ -287,6 +287,8 @@ class StreamlitSession:
             self._run_id = msg.metadata.run.script_run_id
             self._run_fragments = list(msg.metadata.run.fragment_ids)
             self._run_started_after[self._run_id] = self._sent
+            if len(self._run_started_after) > 64:  # only recent runs matter
+                self._run_started_after.pop(next(iter(self._run_started_after)))
             self._element_at = {}
             self.page_script_hash = ns.page_script_hash or self.page_script_hash
             self.session_id = ns.initialize.session_id or self.session_id
