@@ -74,14 +74,26 @@ directions = directions_for(gan)
 freeze_startup_heap()  # after the heavy imports and the model: keeps Streamlit's per-run gc cheap
 
 
+TABS = ["Latent z", "Directions (GANSpace)"]
+
+
+def explain(label: str, topic: str) -> None:
+    """A collapsed help expander whose text is sent only once it is opened (one message less per move)."""
+    box = st.expander(label, key=f"ex_help_{topic}", on_change="rerun")
+    if box.open:
+        box.markdown(EXPLAIN[topic])
+
+
 def draw_latent_controls() -> None:
     z_dim = gan.z_dim
     base = ec.base_latent(gan, ss.ex_seed)
     dims = list(range(min(16, z_dim)))
     if z_dim > 16:
-        ss.setdefault("ex_dims", dims)
+        # the picker lives in a lazy tab: Streamlit drops its value while the tab is closed, ex_dims_kept keeps it
+        ss.setdefault("ex_dims", ss.get("ex_dims_kept", dims))
         dims = st.multiselect(f"Dimensions to show (z has {z_dim})", list(range(z_dim)), max_selections=16,
                               key="ex_dims", format_func=lambda i: f"z[{i}]")
+        ss.ex_dims_kept = list(dims)
     cols = st.columns(2)
     for n, i in enumerate(dims):
         key = f"ex_z_{i}"
@@ -132,7 +144,11 @@ def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
 
 
 def draw_class_grid(z_eff: torch.Tensor) -> None:
-    with st.expander("Class × sample grid: the same z for every class", expanded=True):
+    box = st.expander("Class × sample grid: the same z for every class", expanded=True, key="ex_grid_open",
+                      on_change="rerun")
+    if not box.open:  # lazy: a collapsed grid is neither generated nor sent
+        return
+    with box:
         st.caption("Rows are classes; each column keeps one z (the first is the sample above, the others the "
                    "next seeds). Along a column the *content* changes and the *style* stays.")
         cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc))
@@ -144,7 +160,10 @@ def draw_class_grid(z_eff: torch.Tensor) -> None:
 
 def draw_memorisation() -> None:
     dataset = gan.meta.get("dataset")
-    with st.expander("Memorisation check: nearest training images"):
+    box = st.expander("Memorisation check: nearest training images", key="ex_mem_open", on_change="rerun")
+    if not box.open:  # lazy: nothing inside is built or sent while it is closed
+        return
+    with box:
         st.caption(EXPLAIN["memorisation"])
         if gan.kind != "image" or dataset not in NEIGHBOUR_DATASETS:
             st.info(f"Available for MNIST and Fashion-MNIST models; this one was trained on {dataset!r}.")
@@ -181,15 +200,16 @@ def explorer() -> None:
             cls = st.selectbox("Class", list(range(gan.num_classes)), key="ex_class",
                                format_func=lambda i: f"{i}: {names[i]}" if names[i] != str(i) else names[i])
         st.slider("Truncation ψ", *ec.TRUNC_RANGE, step=0.05, key="ex_trunc", help=EXPLAIN["truncation"])
-        tab_z, tab_dir = st.tabs(["Latent z", "Directions (GANSpace)"])
+        # Lazy tabs and help expanders: only what is open is built, so a slider move re-sends 16 sliders, not 24
+        tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
         with tab_z:
-            with st.expander("What is z?"):
-                st.markdown(EXPLAIN["z"])
-            draw_latent_controls()
+            if tab_z.open:
+                explain("What is z?", "z")
+                draw_latent_controls()
         with tab_dir:
-            with st.expander("What are these directions?"):
-                st.markdown(EXPLAIN["directions"])
-            draw_direction_controls()
+            if tab_dir.open:
+                explain("What are these directions?", "directions")
+                draw_direction_controls()
     z = ec.current_latent(gan, ss.ex_seed, ss.ex_over)
     z_eff = ec.effective_latent(z, float(ss.ex_trunc), directions, ss.ex_dirs)
     with right:

@@ -43,9 +43,10 @@ def apply_state(state: ExploreState) -> None:
     clear_sliders()
     ss.ex_model, ss.ex_seed, ss.ex_class, ss.ex_trunc = state.model, state.seed, state.cls, state.truncation
     ss.ex_over, ss.ex_dirs = dict(state.z), dict(state.dirs)
-    ss.pop("ex_dims", None)
+    for key in ("ex_dims", "ex_dims_kept"):
+        ss.pop(key, None)
     if any(d >= 16 for d in state.z):  # a link that moved a later dimension shows its slider
-        ss.ex_dims = shown_dims(state.z)
+        ss.ex_dims = ss.ex_dims_kept = shown_dims(state.z)
 
 
 def shown_dims(over: dict[int, float], limit: int = 16) -> list[int]:
@@ -88,7 +89,8 @@ def on_model_change() -> None:
     """A different model: keep the seed, start from its plain sample, clear old notices."""
     clear_sliders()
     ss.ex_over, ss.ex_dirs, ss.ex_class, ss.ex_notices = {}, {}, 0, []
-    ss.pop("ex_dims", None)
+    for key in ("ex_dims", "ex_dims_kept"):
+        ss.pop(key, None)
     for key in ("ex_int_ca", "ex_int_cb"):
         ss.pop(key, None)
 

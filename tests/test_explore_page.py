@@ -69,6 +69,15 @@ def image(at: AppTest) -> np.ndarray:
     return np.array(at.session_state["ex_image"], copy=True)
 
 
+LATENT_TAB, DIRECTIONS_TAB = "Latent z", "Directions (GANSpace)"
+
+
+def show_tab(at: AppTest, label: str) -> AppTest:
+    """Select a tab of the lazy (on_change="rerun") st.tabs, as a click does; AppTest has no tab click."""
+    at.session_state["ex_tab"] = label
+    return ok(at.run())
+
+
 def sample_captions(at: AppTest) -> list[str]:
     return [c for el in at.main.image for c in el.captions if c.startswith("sample")]
 
@@ -123,10 +132,20 @@ def test_controls_change_the_image_and_the_link_reopens_it(env):
     plain_seed5 = step(lambda: at.selectbox(key="ex_class").set_value(3))
     step(lambda: at.slider(key="ex_z_0").set_value(3.5))
     step(lambda: at.slider(key="ex_trunc").set_value(0.5))
+    assert not [s for s in at.slider if s.label.startswith("PC")], "the closed Directions tab is not built"
+    show_tab(at, DIRECTIONS_TAB)
+    assert not [s for s in at.slider if s.label.startswith("z[")], "the closed Latent tab is not built"
     step(lambda: at.slider(key="ex_dir_0").set_value(2.0))
+    show_tab(at, LATENT_TAB)
+    assert at.slider(key="ex_z_0").value == 3.5, "a slider keeps its value while its tab is closed"
     ok(at.multiselect(key="ex_dims").set_value([0, 18]).run())
     step(lambda: at.slider(key="ex_z_18").set_value(-3.0))
     assert at.slider(key="ex_z_0").value == 3.5, "a slider keeps its value when others are shown"
+    show_tab(at, DIRECTIONS_TAB)
+    assert at.slider(key="ex_dir_0").value == 2.0
+    show_tab(at, LATENT_TAB)
+    assert at.multiselect(key="ex_dims").value == [0, 18], "the picked dimensions survive a closed tab"
+    assert at.slider(key="ex_z_18").value == -3.0
     edited, query = image(at), dict(at.query_params)
     assert query["seed"] == "5" and query["class"] == "3" and query["trunc"] == "0.5"
     assert query["z"] == "0:3.5,18:-3" and query["dir"] == "0:2"
@@ -246,6 +265,9 @@ def test_interpolation_downloads_and_memorisation(env, monkeypatch):
     noise = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     index = build_index(torch.cat([noise[:12], sample, noise[12:]]), None, None, "mnist")
     monkeypatch.setattr(explore_cache, "neighbour_index", lambda dataset: (index, 1.0))
+    assert not [t for t in at.toggle if t.key == "ex_nn"], "the closed memorisation expander builds nothing"
+    at.session_state["ex_mem_open"] = True  # what expanding it does (a lazy st.expander; AppTest cannot click it)
+    ok(at.run())
     at.toggle(key="ex_nn").set_value(True).run()
     dist = ok(at).session_state["ex_nn_distances"]
     assert dist[0] < 1e-3 and dist == sorted(dist) and len(dist) == 5
