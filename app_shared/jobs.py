@@ -4,8 +4,11 @@ One server is shared by a class, so training is rationed: at most GAN_MAX_JOBS j
 CPU, 4 with a GPU) run or sit paused at a time, each for at most GAN_MAX_JOB_SECONDS (default
 1800) of wall-clock time. A session keeps one job. A job whose page stopped touching it (job.touch(),
 done by the live areas every second) for GAN_IDLE_TIMEOUT seconds (default 120) while its browser
-session is no longer connected — a closed tab — is stopped by a reaper thread. Nothing here steps a
-model; the registry only starts, tracks and stops `gan_core.TrainingJob`s.
+session is no longer connected — a closed tab — is stopped by a reaper thread, and the worker
+process of an ended job is closed once its session is gone. Each job runs in its own worker
+process (`gan_core.WorkerJob`) at a lower CPU priority (GAN_JOB_NICE, default 10), so pages stay
+quick while students train and a job's memory goes back to the OS when its worker closes. Nothing
+here steps a model; the registry only starts, tracks and stops jobs.
 """
 from __future__ import annotations
 
@@ -17,8 +20,7 @@ from typing import Callable
 import streamlit as st
 import torch
 
-from gan_core import TrainConfig, TrainingJob
-from gan_core.trainer import Trainer
+from gan_core import TrainConfig, WorkerJob
 
 REAP_EVERY = 5.0  # seconds between reaper passes
 
@@ -39,6 +41,14 @@ def default_max_jobs() -> int:
     return int(_env_number("GAN_MAX_JOBS", 4 if torch.cuda.is_available() else 2))
 
 
+def default_job_nice() -> int:
+    """How much lower than the server's the training processes' CPU priority is (0..19)."""
+    try:
+        return min(19, max(0, int(os.environ.get("GAN_JOB_NICE", 10))))
+    except ValueError:
+        return 10
+
+
 def _streamlit_session_alive(streamlit_session_id: str | None) -> bool | None:
     """Whether a browser session is still connected; None when this cannot be known (tests, no runtime)."""
     if not streamlit_session_id:
@@ -53,15 +63,16 @@ def _streamlit_session_alive(streamlit_session_id: str | None) -> bool | None:
 
 
 class JobRegistry:
-    """Thread-safe map of session key -> TrainingJob with a cap and an idle reaper."""
+    """Thread-safe map of session key -> WorkerJob with a cap and an idle reaper."""
 
     def __init__(self, max_jobs: int | None = None, max_job_seconds: float | None = None,
                  idle_timeout: float | None = None, reap_every: float = REAP_EVERY) -> None:
         self.max_jobs = max_jobs or default_max_jobs()
         self.max_job_seconds = max_job_seconds or _env_number("GAN_MAX_JOB_SECONDS", 1800)
         self.idle_timeout = idle_timeout or _env_number("GAN_IDLE_TIMEOUT", 120)
+        self.job_nice = default_job_nice()
         self._lock = threading.Lock()
-        self._jobs: dict[str, TrainingJob] = {}
+        self._jobs: dict[str, WorkerJob] = {}
         self._browser_sessions: dict[str, str | None] = {}
         self._stopped_reasons: dict[str, str] = {}
         self._closed = threading.Event()
@@ -70,18 +81,20 @@ class JobRegistry:
 
     # ------------------------------------------------------------ jobs
 
-    def active_jobs(self) -> dict[str, TrainingJob]:
+    def active_jobs(self) -> dict[str, WorkerJob]:
         """Jobs that hold a slot: started and not yet ended (running, paused or loading)."""
         with self._lock:
             return {k: j for k, j in self._jobs.items() if j.is_alive()}
 
-    def get(self, key: str) -> TrainingJob | None:
+    def get(self, key: str) -> WorkerJob | None:
         with self._lock:
             return self._jobs.get(key)
 
-    def start(self, key: str, config: TrainConfig | None = None, trainer: Trainer | None = None,
-              paused: bool = False, browser_session: str | None = None, name: str = "") -> TrainingJob:
-        """Start this session's job (stopping its previous one); ServerBusyError when the cap is reached."""
+    def start(self, key: str, config: TrainConfig, init_from: str | None = None, paused: bool = False,
+              browser_session: str | None = None, name: str = "") -> WorkerJob:
+        """Start this session's job (closing its previous one); ServerBusyError when the cap is reached.
+
+        `init_from`: a checkpoint (already checked to lie in an allowed folder) to fork the run from."""
         old = self.get(key)
         if old is not None and old.is_alive():
             old.stop()
@@ -92,13 +105,16 @@ class JobRegistry:
                     f"Server busy: {running} training job{'s' if running != 1 else ''} already running, the limit "
                     f"on this server is {self.max_jobs}. Try again when one finishes (jobs stop after "
                     f"{self.max_job_seconds / 60:.0f} min, or {self.idle_timeout:.0f} s after their tab closes).")
-            config = trainer.config if trainer is not None else config
-            job = TrainingJob(config, trainer=trainer, max_seconds=self.max_job_seconds, name=name or key)
+            job = WorkerJob(config, max_seconds=self.max_job_seconds, name=name or key, init_from=init_from,
+                            nice=self.job_nice)
+            replaced = self._jobs.get(key)
             self._jobs[key] = job
             self._browser_sessions[key] = browser_session
             self._stopped_reasons.pop(key, None)
             job.touch()
             job.start(paused=paused)
+        if replaced is not None and replaced is not job:
+            replaced.close()  # its curves were archived by the page; its process is no longer needed
         return job
 
     def stop(self, key: str, reason: str = "") -> bool:
@@ -116,11 +132,12 @@ class JobRegistry:
             return self._stopped_reasons.get(key, "")
 
     def forget(self, key: str) -> None:
-        """Stop a session's job and drop it from the registry."""
-        self.stop(key)
+        """Stop a session's job, end its worker process and drop it from the registry."""
         with self._lock:
-            self._jobs.pop(key, None)
+            job = self._jobs.pop(key, None)
             self._browser_sessions.pop(key, None)
+        if job is not None:
+            job.close()
 
     def stop_all(self) -> None:
         for key in list(self.active_jobs()):
@@ -140,10 +157,11 @@ class JobRegistry:
             alive = session_alive(sessions.get(key))
             if not job.is_alive():
                 if alive is False and now - job.last_seen > self.idle_timeout:
-                    with self._lock:  # the session is gone: free the memory of its finished job
+                    with self._lock:  # the session is gone: end the worker of its finished job
                         if self._jobs.get(key) is job:
                             self._jobs.pop(key)
                             self._browser_sessions.pop(key, None)
+                    job.close()
                 continue
             if alive:  # the tab is open (perhaps on another page): the job is watched
                 job.touch()
@@ -164,10 +182,10 @@ class JobRegistry:
                 pass
 
     def close(self) -> None:
-        """Stop every job and the reaper (tests, server shutdown)."""
+        """Stop every job, end every worker process and the reaper (tests, server shutdown)."""
         self._closed.set()
         for key in list(self._jobs):
-            self.stop(key)
+            self.forget(key)
 
 
 @st.cache_resource(show_spinner=False)

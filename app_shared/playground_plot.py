@@ -74,13 +74,12 @@ def figure_png(fig: Figure) -> bytes:
 
 
 def current_field(job, n_points: int = 256, resolution: int = 60, manifold_n: int = 15) -> ToyField | None:
-    """The job's toy views, computed between two training steps (under the job's lock)."""
+    """The job's toy views, computed by its worker between two training steps."""
     from gan_core.toy_viz import toy_field
     trainer = job.trainer
-    if trainer is None or trainer.data.kind != "points":
+    if trainer is None or trainer.kind != "points":
         return None
-    with job.lock:
-        return toy_field(trainer, n_points=n_points, resolution=resolution, manifold_n=manifold_n)
+    return job.call(toy_field, n_points=n_points, resolution=resolution, manifold_n=manifold_n)
 
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)

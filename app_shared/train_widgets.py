@@ -9,7 +9,6 @@ as on_click callbacks, so every button is drawn with the state its action produc
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import IMAGE_DATASETS, LOSS_NAMES, MODEL_NAMES, TOY_DATASETS, TrainConfig, TrainingJob
+from gan_core import IMAGE_DATASETS, LOSS_NAMES, MODEL_NAMES, TOY_DATASETS, TrainConfig, WorkerJob
 from gan_core.diagnostics import Diagnosis, diagnose, toy_spread
 from gan_core.images import gif_bytes, grid, png_bytes, points_png
 from gan_core.presets import PRESETS, Preset, get_preset
@@ -39,7 +38,7 @@ FORM_FIELDS = ("dataset", "model", "loss", "lr_g", "lr_d", "beta1", "beta2", "ba
 
 # ---------------------------------------------------------------- the session's job
 
-def session_job() -> TrainingJob | None:
+def session_job() -> WorkerJob | None:
     return st.session_state.get(JOB_KEY)
 
 
@@ -51,7 +50,7 @@ def run_label(cfg: TrainConfig, n: int) -> str:
     return f"run {n}: {cfg.dataset.split('/')[-1]} · {cfg.loss} · lr {cfg.lr_g:g}/{cfg.lr_d:g}"
 
 
-def archive_job(job: TrainingJob | None) -> None:
+def archive_job(job: WorkerJob | None) -> None:
     """Keep an ended or replaced run's curves in the session for overlaying."""
     if job is None or job.history is None or not len(job.history):
         return
@@ -63,31 +62,15 @@ def archive_job(job: TrainingJob | None) -> None:
     del runs[:-MAX_PAST_RUNS]
 
 
-def attach_evaluator(job: TrainingJob) -> None:
-    """Wire gan_core.metrics' quality metrics into the trainer when eval_every > 0, off the UI thread."""
-    if not job.config.eval_every:
-        return
-
-    def attach() -> None:
-        if not job.wait_ready(120) or job.trainer is None or not job.is_alive():
-            return
-        try:
-            from gan_core.metrics import trainer_evaluator
-            job.trainer.evaluator = trainer_evaluator(job.trainer)
-        except Exception as exc:  # metrics are optional: say so on the charts instead of failing the run
-            job.trainer.history.add_event(job.trainer.step_count, f"quality metrics off: {exc}")
-    threading.Thread(target=attach, name="AttachEvaluator", daemon=True).start()
-
-
-def start_job(config: TrainConfig | None = None, trainer=None) -> TrainingJob:
+def start_job(config: TrainConfig, init_from: str | None = None) -> WorkerJob:
     """Start this session's job through the registry (raises ServerBusyError at the cap)."""
     old = session_job()
     if old is not None:
         old.stop()
         archive_job(old)
-    job = job_registry().start(session_id(), config=config, trainer=trainer, browser_session=browser_session_id())
+    job = job_registry().start(session_id(), config=config, init_from=init_from,
+                               browser_session=browser_session_id())
     st.session_state[JOB_KEY] = job
-    attach_evaluator(job)
     return job
 
 
@@ -378,7 +361,7 @@ def status_line(status: dict[str, Any], kind: str) -> str:
             f"ETA {_fmt_seconds(status['eta'])}")
 
 
-def live_data(job: TrainingJob) -> dict[str, Any]:
+def live_data(job: WorkerJob) -> dict[str, Any]:
     """Copies of everything the live panel shows (no Streamlit, safe while the job runs)."""
     job.touch()
     status = job.status()
@@ -390,7 +373,7 @@ def live_data(job: TrainingJob) -> dict[str, Any]:
     history = trainer.history
     rows, evals, events = history.rows(), history.evals(), history.events()
     snapshot = history.latest_snapshot()
-    kind = trainer.data.kind
+    kind = trainer.kind
     spread, spread_history = None, None
     cfg = trainer.config
     if kind == "points" and snapshot is not None:
@@ -435,7 +418,7 @@ def _toy_limit(dataset: str) -> float:
     return view_extent(dataset)
 
 
-def track_state_change(job: TrainingJob) -> None:
+def track_state_change(job: WorkerJob) -> None:
     """Rerun the whole page when the job's state changed (so the buttons match it)."""
     key = "_last_job_state"
     now = (id(job), job.state.value)
@@ -455,7 +438,7 @@ def snapshot_frame(arr: np.ndarray, kind: str, dataset: str, conditional: bool) 
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-def timeline(job: TrainingJob, prefix: str, max_gif_frames: int = 48) -> None:
+def timeline(job: WorkerJob, prefix: str, max_gif_frames: int = 48) -> None:
     """Scrub through the snapshots of fixed noise; export them as an animated GIF."""
     trainer = job.trainer
     snaps = trainer.history.snapshots() if trainer is not None else []
@@ -468,7 +451,7 @@ def timeline(job: TrainingJob, prefix: str, max_gif_frames: int = 48) -> None:
         st.session_state[key] = steps[-1]
     pick = st.select_slider("Snapshot at step", options=steps, key=key)
     arr = dict(snaps)[pick]
-    kind, ds, cond = trainer.data.kind, trainer.config.dataset, trainer.conditional
+    kind, ds, cond = trainer.kind, trainer.config.dataset, trainer.conditional
     st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}")
     if st.button("Make GIF of the timeline", key=_k(prefix, "gif")):
         idx = np.unique(np.linspace(0, len(snaps) - 1, min(max_gif_frames, len(snaps))).round().astype(int))
@@ -494,7 +477,7 @@ def on_save(prefix: str) -> None:
     _flash(prefix, "success", f"Saved checkpoint {name!r} at step {job.trainer.step_count}: it is on the Explore page now.")
 
 
-def default_save_name(job: TrainingJob) -> str:
+def default_save_name(job: WorkerJob) -> str:
     cfg = job.trainer.config if job.trainer is not None else job.config
     step = job.trainer.step_count if job.trainer is not None else 0
     return safe_name(f"{cfg.dataset.split('/')[-1]}-{cfg.model}-{cfg.loss}-step{step}")
@@ -532,7 +515,6 @@ def fork_config(form: TrainConfig, meta: dict[str, Any]) -> TrainConfig:
 
 def on_fork(prefix: str) -> None:
     from .models import load_model, session_checkpoints
-    from gan_core.trainer import Trainer
     label = st.session_state.get(_k(prefix, "fork_from"))
     path = session_checkpoints().get(label)
     if path is None:
@@ -542,22 +524,15 @@ def on_fork(prefix: str) -> None:
         form = read_form(prefix)
         gan = load_model(path)
         cfg = fork_config(form, gan.meta)
-        old = session_job()
-        if old is not None:
-            old.stop()
-        trainer = Trainer(cfg)
-        trainer.load_weights(gan)
-        if trainer.config.steps:  # a steps budget counts from the fork point
-            trainer.config = replace(trainer.config, steps=trainer.config.steps + trainer.step_count)
-        trainer.history.add_event(trainer.step_count, f"forked from {path.stem}")
-        start_job(trainer=trainer)
+        start_job(cfg, init_from=str(path))  # the worker loads these weights; a steps budget counts from there
     except ServerBusyError as exc:
         _flash(prefix, "error", str(exc))
         return
     except Exception as exc:
         _flash(prefix, "error", f"Could not fork: {exc}")
         return
-    _flash(prefix, "success", f"Forked from {path.stem} at step {trainer.step_count} with the form's settings.")
+    _flash(prefix, "success", f"Forked from {path.stem} at step {int(gan.meta.get('steps', 0))} with the form's "
+                              "settings.")
 
 
 def fork_panel(prefix: str) -> None:

@@ -2,6 +2,7 @@
 
 Public API (the app and the command line use only these):
     TrainConfig, Trainer, TrainingJob, DivergedError          training
+    WorkerJob                                                 a TrainingJob in its own process
     build_models, MODEL_NAMES, get_loss, LOSS_NAMES           models and objectives
     load_dataset, Dataset, TOY_DATASETS, IMAGE_DATASETS       data
     save_checkpoint, load_checkpoint, resolve_checkpoint,
@@ -20,11 +21,12 @@ from .latent import class_labels, interpolate, lerp, sample_latents, slerp, trun
 from .losses import LOSS_NAMES, get_loss
 from .models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
 from .trainer import DivergedError, Trainer
+from .worker_job import WorkerJob
 
 __all__ = [
     "GAN", "PRETRAINED_DIR", "CheckpointError", "list_pretrained", "load_checkpoint", "load_checkpoint_bytes",
     "resolve_checkpoint", "save_checkpoint", "TrainConfig", "IMAGE_DATASETS", "TOY_DATASETS", "Dataset",
     "DataNotFoundError", "load_dataset", "pick_device", "JobState", "TrainingJob", "class_labels", "interpolate",
     "lerp", "sample_latents", "slerp", "truncate", "LOSS_NAMES", "get_loss", "CONDITIONAL_MODELS", "MODEL_NAMES",
-    "build_models", "DivergedError", "Trainer",
+    "build_models", "DivergedError", "Trainer", "WorkerJob",
 ]

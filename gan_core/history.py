@@ -1,4 +1,8 @@
-"""A thread-safe record of a training run: the trainer writes, the UI reads copies."""
+"""A thread-safe record of a training run: the trainer writes, the UI reads copies.
+
+A history can also be mirrored into another process (`delta` there, `apply_delta` here): the app's
+training jobs run in worker processes and the page reads a mirror that is kept up to date.
+"""
 from __future__ import annotations
 
 import threading
@@ -16,6 +20,9 @@ class MetricsHistory:
         self._lock = threading.Lock()
         self._rows: list[dict[str, float]] = []
         self._snapshots: list[tuple[int, np.ndarray]] = []
+        self._snapshot_ids: list[int] = []  # a serial per snapshot, so a mirror can follow the thinning
+        self._next_snapshot_id = 0
+        self._thinnings = 0
         self._evals: list[dict[str, Any]] = []
         self._events: list[tuple[int, str]] = []
 
@@ -27,8 +34,12 @@ class MetricsHistory:
         """Keep at most MAX_SNAPSHOTS, thinning older ones evenly so the timeline still spans the run."""
         with self._lock:
             self._snapshots.append((step, samples))
+            self._snapshot_ids.append(self._next_snapshot_id)
+            self._next_snapshot_id += 1
             if len(self._snapshots) > MAX_SNAPSHOTS:
                 self._snapshots = self._snapshots[:-1:2] + [self._snapshots[-1]]
+                self._snapshot_ids = self._snapshot_ids[:-1:2] + [self._snapshot_ids[-1]]
+                self._thinnings += 1
 
     def add_eval(self, row: dict[str, Any]) -> None:
         with self._lock:
@@ -65,3 +76,34 @@ class MetricsHistory:
     def __len__(self) -> int:
         with self._lock:
             return len(self._rows)
+
+    # ------------------------------------------------------------ mirroring
+
+    def delta(self, cursor: dict[str, int] | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+        """What was recorded since `cursor` (None: everything) and the cursor for the next call."""
+        c = cursor or {"rows": 0, "evals": 0, "events": 0, "snapshot": -1, "thinnings": 0}
+        with self._lock:
+            new = [(s, a, i) for (s, a), i in zip(self._snapshots, self._snapshot_ids) if i > c["snapshot"]]
+            delta = {"rows": [dict(r) for r in self._rows[c["rows"]:]],
+                     "evals": [dict(r) for r in self._evals[c["evals"]:]],
+                     "events": list(self._events[c["events"]:]),
+                     "snapshots": new,
+                     "keep": list(self._snapshot_ids) if self._thinnings != c["thinnings"] else None}
+            cursor = {"rows": len(self._rows), "evals": len(self._evals), "events": len(self._events),
+                      "snapshot": self._next_snapshot_id - 1, "thinnings": self._thinnings}
+        return delta, cursor
+
+    def apply_delta(self, delta: dict[str, Any]) -> None:
+        """Bring a mirror up to date with another history's `delta`."""
+        with self._lock:
+            self._rows.extend(delta["rows"])
+            self._evals.extend(delta["evals"])
+            self._events.extend(delta["events"])
+            if delta["keep"] is not None:
+                keep = set(delta["keep"])
+                kept = [(snap, i) for snap, i in zip(self._snapshots, self._snapshot_ids) if i in keep]
+                self._snapshots = [snap for snap, _ in kept]
+                self._snapshot_ids = [i for _, i in kept]
+            for step, samples, i in delta["snapshots"]:
+                self._snapshots.append((step, samples))
+                self._snapshot_ids.append(i)

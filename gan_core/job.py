@@ -11,13 +11,16 @@ import threading
 import time
 import traceback
 from enum import Enum
-from typing import Any
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
 from .config import TrainConfig
 from .data import Dataset
-from .trainer import DivergedError, Trainer
+from .checkpoint import load_checkpoint
+from .trainer import LIVE_HPARAMS, DivergedError, Trainer
 
 
 class JobState(str, Enum):
@@ -39,13 +42,44 @@ def default_num_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> None:
+    """ValueError, in the caller, for any change a running job could not apply."""
+    unknown = set(changes) - set(LIVE_HPARAMS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
+    replace(config, **changes).validate()
+
+
+def build_trainer(config: TrainConfig, dataset: Dataset | None = None, init_from: str | None = None) -> Trainer:
+    """A Trainer, forked from a checkpoint's weights when `init_from` names one (a steps budget then
+    counts from the fork point)."""
+    trainer = Trainer(config, dataset)
+    if init_from:
+        trainer.load_weights(load_checkpoint(init_from, trainer.device))
+        if trainer.config.steps:
+            trainer.config = replace(trainer.config, steps=trainer.config.steps + trainer.step_count)
+        trainer.history.add_event(trainer.step_count, f"forked from {Path(init_from).stem}")
+    return trainer
+
+
+def attach_evaluator(trainer: Trainer) -> None:
+    """Wire gan_core.metrics' quality metrics into a trainer (eval_every > 0); says so on the charts if it cannot."""
+    try:
+        from .metrics import trainer_evaluator
+        trainer.evaluator = trainer_evaluator(trainer)
+    except Exception as exc:  # metrics are optional: a missing classifier must not stop the run
+        trainer.history.add_event(trainer.step_count, f"quality metrics off: {exc}")
+
+
 class TrainingJob:
     """Runs `Trainer.step()` in a daemon thread with start / pause / resume / step_once / stop."""
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, trainer: Trainer | None = None,
-                 num_threads: int | None = None, max_seconds: float | None = None, name: str = "") -> None:
+                 num_threads: int | None = None, max_seconds: float | None = None, name: str = "",
+                 init_from: str | None = None) -> None:
         self.config = config.validate()
         self.name = name
+        self._init_from = init_from  # a checkpoint to fork from: its weights, and steps counted from there
         self.lock = threading.RLock()
         self._dataset = dataset
         self._trainer = trainer
@@ -104,16 +138,17 @@ class TrainingJob:
 
     def update_hparams(self, **changes: Any) -> None:
         """Queue hyper-parameter changes (lr_g, lr_d, ...); applied between steps and marked on the charts."""
-        from dataclasses import replace
-
-        from .trainer import LIVE_HPARAMS
-        unknown = set(changes) - set(LIVE_HPARAMS)
-        if unknown:  # fail now, in the caller, on anything the thread could not apply
-            raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
-        replace(self._trainer.config if self._trainer is not None else self.config, **changes).validate()
+        check_live_changes(self._trainer.config if self._trainer is not None else self.config, changes)
         with self._cond:
             self._pending_changes.update(changes)
             self._cond.notify_all()
+
+    def wait_changes_applied(self, timeout: float = 5.0) -> bool:
+        """Block until queued hyper-parameter changes are in the trainer (or the job ended)."""
+        deadline = time.monotonic() + timeout
+        while self._pending_changes and self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._pending_changes
 
     def set_lr(self, lr_g: float | None = None, lr_d: float | None = None) -> None:
         changes = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d)) if v is not None}
@@ -176,15 +211,18 @@ class TrainingJob:
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the current generator, taken between steps."""
-        with self.lock:
-            return self._trainer.generate(z, labels)
+        return self.call(Trainer.generate, z, labels)
 
     def save(self, path, **extra: Any):
         """Checkpoint the current generator and discriminator, between steps."""
+        return self.call(Trainer.save, path, **extra)
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn(trainer, *args, **kwargs) between two steps: how a UI reads what the models compute."""
         if self._trainer is None:
             raise RuntimeError("the job has no trained model yet")
         with self.lock:
-            return self._trainer.save(path, **extra)
+            return fn(self._trainer, *args, **kwargs)
 
     # ------------------------------------------------------------ the thread
 
@@ -218,7 +256,10 @@ class TrainingJob:
         end_state, message = JobState.STOPPED, ""
         try:
             if self._trainer is None:
-                self._trainer = Trainer(self.config, self._dataset)
+                self._trainer = build_trainer(self.config, self._dataset, self._init_from)
+            if self.config.eval_every and self._trainer.evaluator is None:
+                threading.Thread(target=attach_evaluator, args=(self._trainer,), name="AttachEvaluator",
+                                 daemon=True).start()
             self._ready.set()
             trainer = self._trainer
             while True:

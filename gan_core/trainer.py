@@ -182,6 +182,15 @@ class Trainer:
         return row
 
     @property
+    def kind(self) -> str:
+        """"image" or "points": what the data (and so the generator's output) is."""
+        return self.data.kind
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        return tuple(self.data.class_names) if self.conditional else None
+
+    @property
     def epoch(self) -> float:
         return self.images_seen / len(self.data) if self.data.kind == "image" else 0.0
 

@@ -12,6 +12,7 @@ from app_shared import playground_plot as pp
 from gan_core import Trainer
 from gan_core.diagnostics import toy_spread
 from gan_core.presets import PRESETS, presets_for
+from tests import worker_probes as probes
 from tests.helpers import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
@@ -67,15 +68,14 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     heat = pp.heatmap_of(fig)
     assert heat.shape == (50, 50) and 0 <= heat.min() < heat.max() <= 1
     i, j = 10, 40  # the drawn value at row i (y), column j (x) is D there
-    d_there = torch.sigmoid(job.trainer.D(torch.tensor([[field.xs[j], field.ys[i]]]))).item()
+    d_there = float(job.call(probes.discriminator_probability, [[float(field.xs[j]), float(field.ys[i])]]).reshape(-1)[0])
     assert heat[i, j] == pytest.approx(d_there, rel=1e-4)
     arrows = pp.arrows_of(fig)
     assert arrows.shape == (min(pp.MAX_ARROWS, 128), 2) and np.allclose(arrows, field.grads[:len(arrows)])
     assert np.isfinite(arrows).all() and np.linalg.norm(arrows, axis=1).max() > 0
     # each arrow is -d(-log D(x))/dx at its fake point: it points up D's slope
-    x = torch.tensor(field.fake[:1], requires_grad=True)
-    (up,) = torch.autograd.grad(job.trainer.D(x).sum(), [x])
-    assert float(up[0] @ torch.tensor(arrows[0])) > 0
+    up = job.call(probes.discriminator_input_gradient, field.fake[:1].tolist())
+    assert float(up[0] @ arrows[0]) > 0
     import matplotlib.pyplot as plt
     plt.close(fig)
     at.button(key="pg_stop").click().run()
