@@ -8,7 +8,8 @@ import torch
 from app_shared import explore_compute as ec
 from app_shared import explore_widgets as ew
 from app_shared import models as shared_models
-from app_shared.explore_cache import NEIGHBOUR_DATASETS, directions_for, freeze_startup_heap, neighbour_index
+from app_shared.explore_cache import (NEIGHBOUR_DATASETS, directions_for, freeze_startup_heap, grid_columns,
+                                      neighbour_index)
 from app_shared.explore_points import mode_centres, points_chart
 from gan_core.images import gif_bytes, grid, png_bytes
 from gan_core.neighbours import nearest
@@ -117,27 +118,27 @@ def draw_direction_controls() -> None:
 
 # Download buttons get callables: PNGs and GIFs are encoded when clicked, not on every slider move.
 def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
+    """The sample, D(x) and its download. Few elements on purpose: each one is a message on every move."""
     start = time.perf_counter()
     x = ec.generate_one(gan, z_eff, cls)
     ms = (time.perf_counter() - start) * 1000
-    with st.container(key="explore-image"):
-        if gan.kind == "points":
-            cloud = ec.point_cloud(gan, seed=0, truncation=float(ss.ex_trunc))
-            ss.ex_image = x.numpy()
-            st.altair_chart(points_chart(cloud, x.numpy(), mode_centres(gan.meta.get("dataset"))))
-            st.caption(f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})")
-            picture = None
-        else:
-            ss.ex_image = ec.image_array(x)
-            picture = ec.image_array(x, ec.IMAGE_SCALE)
-            name = f" — {gan.class_names[cls]}" if cls is not None and gan.class_names else ""
-            st.image(picture, caption=f"sample{name}")
-    st.caption(f"generated in {ms:.2f} ms on {gan.device.type.upper()}")
+    if gan.kind == "points":
+        cloud = ec.point_cloud(gan, seed=0, truncation=float(ss.ex_trunc))
+        ss.ex_image = x.numpy()
+        st.altair_chart(points_chart(cloud, x.numpy(), mode_centres(gan.meta.get("dataset"))))
+        st.caption(f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})")
+        picture = None
+    else:
+        ss.ex_image = ec.image_array(x)
+        picture = ec.image_array(x, ec.IMAGE_SCALE)
+        name = f" — {gan.class_names[cls]}" if cls is not None and gan.class_names else ""
+        st.image(picture, caption=f"sample{name}")
     ss.ex_current = {"z": z_eff, "cls": cls, "x": x}
     p = ec.verdict(gan, x, cls)
+    timing = f"generated in {ms:.2f} ms on {gan.device.type.upper()}"
     if p is not None:
         st.metric("D(x)", f"{p:.2f}", help=EXPLAIN["dx"])
-        st.caption(ec.verdict_words(p))
+    st.caption(timing if p is None else f"{ec.verdict_words(p).capitalize()}. Sample {timing}.")
     if picture is not None:
         st.download_button("Download image (PNG)", partial(png_bytes, picture), file_name=f"{gan.name}-seed{ss.ex_seed}.png",
                            mime="image/png", on_click="ignore", key="ex_dl_image")
@@ -149,11 +150,12 @@ def draw_class_grid(z_eff: torch.Tensor) -> None:
     if not box.open:  # lazy: a collapsed grid is neither generated nor sent
         return
     with box:
-        st.caption("Rows are classes; each column keeps one z (the first is the sample above, the others the "
-                   "next seeds). Along a column the *content* changes and the *style* stays.")
-        cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc))
+        cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc),
+                           others=grid_columns(gan, int(ss.ex_seed), float(ss.ex_trunc)))
         ss.ex_grid = cg.image
-        st.image(cg.image, caption="class × sample grid")
+        st.image(cg.image, caption="class × sample grid. Rows are classes; each column keeps one z (the first is the "
+                                   "sample above, the others the next seeds): along a column the content changes "
+                                   "and the style stays.")
         st.download_button("Download grid (PNG)", partial(png_bytes, cg.image), file_name=f"{gan.name}-grid.png",
                            mime="image/png", on_click="ignore", key="ex_dl_grid")
 
@@ -189,11 +191,11 @@ def explorer() -> None:
     """Everything that changes when a control moves: only this area reruns."""
     left, right = st.columns([3, 2])
     with left:
-        row = st.columns([2, 1, 1])
-        row[0].number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
-        row[1].button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random", width="stretch")
-        row[2].button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset", width="stretch",
-                      help="Back to this seed's own sample: undo slider moves, directions and truncation.")
+        row = st.container(horizontal=True, vertical_alignment="bottom")  # one block message, not four (columns)
+        row.number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
+        row.button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random")
+        row.button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset",
+                   help="Back to this seed's own sample: undo slider moves, directions and truncation.")
         cls = None
         if gan.num_classes:
             names = gan.class_names or [str(i) for i in range(gan.num_classes)]

@@ -11,10 +11,13 @@ from __future__ import annotations
 import gc
 
 import streamlit as st
+import torch
 
 from gan_core import GAN
 from gan_core.directions import Directions, find_directions
 from gan_core.neighbours import NeighbourIndex, dataset_index, typical_distance
+
+from . import explore_compute as ec
 
 from .explore_state import N_DIRECTIONS
 
@@ -29,6 +32,20 @@ def _directions(content_hash: str, _gan: GAN) -> Directions:
 def directions_for(gan: GAN) -> Directions:
     """The model's GANSpace directions, computed once per model content (well under a second)."""
     return _directions(gan.content_hash or str(id(gan)), gan)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _grid_columns(content_hash: str, seed: int, truncation: float, _gan: GAN) -> torch.Tensor:
+    return ec.other_columns(_gan, seed, truncation)
+
+
+def grid_columns(gan: GAN, seed: int, truncation: float) -> torch.Tensor:
+    """The class grid's columns that the sliders do not change, generated once per (model, seed, truncation).
+
+    Shared between sessions and never modified (class_grid only reads it); a latent move then generates
+    only the grid's first column.
+    """
+    return _grid_columns(gan.content_hash or str(id(gan)), int(seed), float(truncation), gan)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
