@@ -5,6 +5,7 @@ written into a temporary session folder so every control is tested whatever is s
 """
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -160,6 +161,41 @@ def test_controls_change_the_image_and_the_link_reopens_it(env):
     assert "z" not in at.query_params and "trunc" not in at.query_params
     at.button(key="ex_random").click().run()
     assert at.number_input(key="ex_seed").value != 5 and not np.array_equal(image(ok(at)), plain_seed5)
+
+
+def grid_tile(grid_img: np.ndarray, row: int, col: int, size: int = 28, pad: int = 2, scale: int = 2,
+              margin: int = 110) -> np.ndarray:
+    """One image of the class grid picture, back at 1x (gray channel)."""
+    y, x = (pad + row * (size + pad)) * scale, margin + (pad + col * (size + pad)) * scale
+    return grid_img[y:y + size * scale:scale, x:x + size * scale:scale, 0]
+
+
+def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
+    """The grid follows z at once, but its other columns (other seeds) are generated once per seed/truncation."""
+    from app_shared import explore_compute
+    calls = []
+    real = explore_compute.other_columns
+    monkeypatch.setattr(explore_compute, "other_columns", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
+    at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
+    assert calls == [(4242, 1.0)]
+    assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
+    before, sample = np.array(at.session_state["ex_grid"]), image(at)
+    assert np.abs(grid_tile(before, 2, 0).astype(int) - sample).max() <= 1, "column 0, row 2 is the sample"
+
+    at.slider(key="ex_z_0").set_value(-3.5).run()
+    after, moved = np.array(ok(at).session_state["ex_grid"]), image(at)
+    assert not np.array_equal(moved, sample)
+    assert np.abs(grid_tile(after, 2, 0).astype(int) - moved).max() <= 1, "the grid shows the moved z"
+    assert not np.array_equal(grid_tile(after, 2, 0), grid_tile(before, 2, 0))
+    for row in range(10):
+        for col in range(1, 6):
+            assert np.array_equal(grid_tile(after, row, col), grid_tile(before, row, col)), (row, col)
+    assert len(calls) == 1, "a latent move reuses the cached columns"
+
+    ok(at.slider(key="ex_trunc").set_value(0.5).run())
+    ok(at.number_input(key="ex_seed").set_value(4243).run())
+    assert calls[1:] == [(4242, 0.5), (4243, 0.5)], "seed and truncation change the other columns"
+    assert not np.array_equal(grid_tile(at.session_state["ex_grid"], 0, 1), grid_tile(after, 0, 1))
 
 
 # ---------------------------------------------------------------- untrusted query strings
