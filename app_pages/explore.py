@@ -138,7 +138,8 @@ def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
     timing = f"generated in {ms:.2f} ms on {gan.device.type.upper()}"
     if p is not None:
         st.metric("D(x)", f"{p:.2f}", help=EXPLAIN["dx"])
-    st.caption(timing if p is None else f"{ec.verdict_words(p).capitalize()}. Sample {timing}.")
+    words = "" if p is None else ec.verdict_words(p)
+    st.caption(timing if p is None else f"{words[:1].upper()}{words[1:]}. Sample {timing}.")
     if picture is not None:
         st.download_button("Download image (PNG)", partial(png_bytes, picture), file_name=f"{gan.name}-seed{ss.ex_seed}.png",
                            mime="image/png", on_click="ignore", key="ex_dl_image")
