@@ -98,8 +98,8 @@ def draw_latent_controls() -> None:
     cols = st.columns(2)
     for n, i in enumerate(dims):
         key = f"ex_z_{i}"
-        ew.slider_value(key, ss.ex_over.get(i, float(base[i])))
-        value = cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, step=0.01, key=key)
+        start = ew.slider_value(key, ss.ex_over.get(i, float(base[i])))
+        value = cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, start, step=0.01, key=key)
         if abs(value - float(base[i])) > 1e-6:
             ss.ex_over[i] = float(value)
         else:
@@ -109,9 +109,9 @@ def draw_latent_controls() -> None:
 def draw_direction_controls() -> None:
     for k in range(len(directions)):
         key = f"ex_dir_{k}"
-        ew.slider_value(key, ss.ex_dirs.get(k, 0.0))
+        start = ew.slider_value(key, ss.ex_dirs.get(k, 0.0))
         ss.ex_dirs[k] = st.slider(
-            f"PC{k + 1}", -ec.DIR_LIMIT, ec.DIR_LIMIT, step=0.1, key=key,
+            f"PC{k + 1}", -ec.DIR_LIMIT, ec.DIR_LIMIT, start, step=0.1, key=key,
             help=f"Principal component {k + 1}: {100 * float(directions.explained[k]):.1f}% of the variance of "
                  f"the generator's first hidden layer. Values are in standard deviations.")
 

@@ -137,7 +137,15 @@ def on_upload() -> None:
     ss.ex_upload_msg = ("success", f"Loaded {weights[0].name}; it is now in the model list as {label!r}.")
 
 
-def slider_value(key: str, initial: float) -> None:
-    """Give a slider its starting value once (widgets then own it)."""
+def slider_value(key: str, initial: float) -> float | None:
+    """Give a slider its starting value once (widgets then own it).
+
+    Returns the value to pass as the slider's `value=`: None on the run that set it (passing both would make
+    Streamlit log a duplicate-default warning), else the current value. A slider given no value looks into the
+    whole session state on every run to tell a single from a range slider, which made 16 sliders cost more
+    than the rest of a latent move's script.
+    """
     if key not in ss:
         ss[key] = float(initial)
+        return None
+    return float(ss[key])
