@@ -189,20 +189,27 @@ def draw_memorisation() -> None:
 
 @st.fragment
 def explorer() -> None:
-    """Everything that changes when a control moves: only this area reruns."""
+    """Seed, class and truncation: a change here reruns this area, the latent view inside it included."""
+    top = st.columns([5, 3, 4], vertical_alignment="bottom")
+    row = top[0].container(horizontal=True, vertical_alignment="bottom")
+    row.number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
+    row.button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random")
+    row.button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset",
+               help="Back to this seed's own sample: undo slider moves, directions and truncation.")
+    if gan.num_classes:
+        names = gan.class_names or [str(i) for i in range(gan.num_classes)]
+        top[1].selectbox("Class", list(range(gan.num_classes)), key="ex_class",
+                         format_func=lambda i: f"{i}: {names[i]}" if names[i] != str(i) else names[i])
+    top[2].slider("Truncation ψ", *ec.TRUNC_RANGE, step=0.05, key="ex_trunc", help=EXPLAIN["truncation"])
+    latent_view()
+
+
+@st.fragment
+def latent_view() -> None:
+    """Sliders, sample, D(x), class grid: a latent or direction move reruns only this (fewer messages per move)."""
+    cls = int(ss.ex_class) if gan.num_classes else None
     left, right = st.columns([3, 2])
     with left:
-        row = st.container(horizontal=True, vertical_alignment="bottom")  # one block message, not four (columns)
-        row.number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
-        row.button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random")
-        row.button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset",
-                   help="Back to this seed's own sample: undo slider moves, directions and truncation.")
-        cls = None
-        if gan.num_classes:
-            names = gan.class_names or [str(i) for i in range(gan.num_classes)]
-            cls = st.selectbox("Class", list(range(gan.num_classes)), key="ex_class",
-                               format_func=lambda i: f"{i}: {names[i]}" if names[i] != str(i) else names[i])
-        st.slider("Truncation ψ", *ec.TRUNC_RANGE, step=0.05, key="ex_trunc", help=EXPLAIN["truncation"])
         # Lazy tabs and help expanders: only what is open is built, so a slider move re-sends 16 sliders, not 24
         tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
         with tab_z:

@@ -346,3 +346,40 @@ def test_models_are_cached_by_path_and_content_hash(env, monkeypatch):
         models.load_model(outside)
     with pytest.raises(PermissionError):
         models.load_model(env.own / ".." / ".." / "elsewhere" / "x.safetensors")
+
+
+# ---------------------------------------------------------------- what one latent move costs the server
+
+def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
+    """On the real server (websocket client): a z move reruns the inner fragment only and re-sends ~40 messages.
+
+    Before the lazy tabs, nested fragment and merged captions a move re-sent 66 (seed row, class, truncation,
+    8 hidden direction sliders, help texts...): each is server work on every move of every student.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit_server import running_server
+    from streamlit_ws_client import StreamlitSession
+
+    require("mnist-cgan" in list_pretrained(), "shipped pretrained/mnist-cgan")
+
+    async def go(url: str) -> None:
+        async with StreamlitSession(timeout=60) as s:
+            await s.open(url, "/")
+            z0, seed = s.widget("z[0]"), s.widget("Seed")
+            assert z0.fragment_id and seed.fragment_id and z0.fragment_id != seed.fragment_id, \
+                "z sliders live in their own (nested) fragment"
+            assert not [w for w in s.widgets() if w.label.startswith("PC")], "the closed Directions tab is not sent"
+            before, url0 = s.messages_received, s.image("sample")
+            start = s.value("z[0]")
+            await s.set_widget("z[0]", start + 1.0 if start < 2 else start - 1.0)
+            sent = s.messages_received - before
+            assert s.finished[-1] == 3, "a fragment run, not a full run"
+            assert 20 < sent <= 45, f"{sent} messages for one latent move"
+            assert s.image("sample") != url0 and s.exceptions() == []
+            assert s.value("Seed") == 0 and "z=0%3A" in s.query, "outer widgets kept; the URL follows the move"
+
+    with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
+        with ThreadPoolExecutor(1) as pool:  # own thread: no clash with an event loop left by browser tests
+            pool.submit(asyncio.run, asyncio.wait_for(go(srv.url), 90)).result()
