@@ -1,6 +1,9 @@
 """GAN Playground: explore, teach and live-train GANs in the browser.  Run: make run"""
 import streamlit as st
 
+from app_shared.jobs import browser_session_id
+from app_shared.session_janitor import session_janitor
+
 st.set_page_config(page_title="GAN Playground", page_icon=":material/auto_awesome:", layout="wide")
 
 PAGES = [
@@ -11,4 +14,5 @@ PAGES = [
     st.Page("app_pages/apply.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]
 
+session_janitor().seen(browser_session_id())  # a closed tab's memory is given back after a while
 st.navigation(PAGES).run()
