@@ -209,6 +209,11 @@ def latent_view() -> None:
     """Sliders, sample, D(x), class grid: a latent or direction move reruns only this (fewer messages per move)."""
     cls = int(ss.ex_class) if gan.num_classes else None
     left, right = st.columns([3, 2])
+    ew.take_slider_values(ec.base_latent(gan, ss.ex_seed).tolist(), len(directions))
+    z = ec.current_latent(gan, ss.ex_seed, ss.ex_over)
+    z_eff = ec.effective_latent(z, float(ss.ex_trunc), directions, ss.ex_dirs)
+    with right:  # the sample first: its message leaves before the sliders' (the browser fetches it sooner)
+        draw_sample(z_eff, cls)
     with left:
         # Lazy tabs and help expanders: only what is open is built, so a slider move re-sends 16 sliders, not 24
         tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
@@ -220,10 +225,6 @@ def latent_view() -> None:
             if tab_dir.open:
                 explain("What are these directions?", "directions")
                 draw_direction_controls()
-    z = ec.current_latent(gan, ss.ex_seed, ss.ex_over)
-    z_eff = ec.effective_latent(z, float(ss.ex_trunc), directions, ss.ex_dirs)
-    with right:
-        draw_sample(z_eff, cls)
     if gan.num_classes:
         draw_class_grid(z_eff)
     draw_memorisation()

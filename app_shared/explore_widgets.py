@@ -137,6 +137,26 @@ def on_upload() -> None:
     ss.ex_upload_msg = ("success", f"Loaded {weights[0].name}; it is now in the model list as {label!r}.")
 
 
+def take_slider_values(base: list[float], n_directions: int) -> None:
+    """Copy the latent and direction sliders' values into ex_over / ex_dirs before the sliders are drawn.
+
+    A moved slider's new value is in session state when the run starts, so the page can draw the sample
+    first: its image message then leaves the server before the 16 slider messages, not after them.
+    """
+    for key in [k for k in ss if isinstance(k, str) and k.startswith(SLIDER_PREFIXES)]:
+        prefix, _, index = key.rpartition("_")
+        if not index.isdigit():
+            continue
+        i, value = int(index), float(ss[key])
+        if prefix == "ex_z" and i < len(base):
+            if abs(value - base[i]) > 1e-6:
+                ss.ex_over[i] = value
+            else:
+                ss.ex_over.pop(i, None)
+        elif prefix == "ex_dir" and i < n_directions:
+            ss.ex_dirs[i] = value
+
+
 def slider_value(key: str, initial: float) -> float | None:
     """Give a slider its starting value once (widgets then own it).
 
