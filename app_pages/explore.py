@@ -8,7 +8,7 @@ import torch
 from app_shared import explore_compute as ec
 from app_shared import explore_widgets as ew
 from app_shared import models as shared_models
-from app_shared.explore_cache import (NEIGHBOUR_DATASETS, directions_for, freeze_startup_heap, grid_columns,
+from app_shared.explore_cache import (NEIGHBOUR_DATASETS, directions_for, grid_columns, keep_heap_frozen,
                                       neighbour_index)
 from app_shared.explore_points import mode_centres, points_chart
 from gan_core.images import gif_bytes, grid, png_bytes
@@ -72,7 +72,7 @@ except Exception as exc:  # a damaged session checkpoint: say so, keep the page 
     st.error(f"Could not load {ss.ex_model}: {exc}")
     st.stop()
 directions = directions_for(gan)
-freeze_startup_heap()  # after the heavy imports and the model: keeps Streamlit's per-run gc cheap
+keep_heap_frozen()  # after the heavy imports and the model: keeps Streamlit's per-run gc.collect cheap
 
 
 TABS = ["Latent z", "Directions (GANSpace)"]

@@ -348,6 +348,29 @@ def test_models_are_cached_by_path_and_content_hash(env, monkeypatch):
         models.load_model(env.own / ".." / ".." / "elsewhere" / "x.safetensors")
 
 
+def test_heap_freeze_is_renewed_so_closed_sessions_are_freed(monkeypatch):
+    """Frozen objects skip Streamlit's per-run gc.collect; a renewal (every FREEZE_EVERY_S) frees dead ones."""
+    import weakref
+
+    from app_shared import explore_cache
+    monkeypatch.setattr(explore_cache, "_frozen_at", [])
+
+    class Node:
+        pass
+
+    a = Node()
+    a.me = a  # a cycle: only the cyclic collector can free it
+    ref = weakref.ref(a)
+    t0 = 1000.0
+    assert explore_cache.keep_heap_frozen(now=t0) and gc.get_freeze_count() > 0
+    del a
+    gc.collect()
+    assert ref() is not None, "frozen: the per-run collection does not walk it"
+    assert not explore_cache.keep_heap_frozen(now=t0 + 10), "at most one renewal per period"
+    assert explore_cache.keep_heap_frozen(now=t0 + explore_cache.FREEZE_EVERY_S)
+    assert ref() is None, "the renewal collected what died while frozen"
+
+
 # ---------------------------------------------------------------- what one latent move costs the server
 
 def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
