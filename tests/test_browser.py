@@ -118,7 +118,8 @@ def test_train_ring8_live_pause_stop_save_then_explore(app_server, new_page):
     page.wait_for_function(
         "n => { const m = document.body.innerText.match(/ · step ([\\d,]+) · /); "
         "return m && parseInt(m[1].replace(/,/g, '')) > n; }", arg=first_step, timeout=20_000)
-    assert page.get_by_test_id("stVegaLiteChart").count() >= 4
+    page.wait_for_function(  # (a page rerun on the starting -> running change redraws them all)
+        "() => document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 4", timeout=20_000)
     wait_app_idle(page)
     screenshot(page, "train")
 

@@ -16,6 +16,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, require
+from tests.helpers import run_async
 from gan_core import list_pretrained, save_checkpoint
 from gan_core.checkpoint import read_meta
 from gan_core.models import build_models
@@ -379,9 +380,6 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
     Before the lazy tabs, nested fragment and merged captions a move re-sent 66 (seed row, class, truncation,
     8 hidden direction sliders, help texts...): each is server work on every move of every student.
     """
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     from streamlit_server import running_server
     from streamlit_ws_client import StreamlitSession
 
@@ -404,5 +402,4 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
             assert s.value("Seed") == 0 and "z=0%3A" in s.query, "outer widgets kept; the URL follows the move"
 
     with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
-        with ThreadPoolExecutor(1) as pool:  # own thread: no clash with an event loop left by browser tests
-            pool.submit(asyncio.run, asyncio.wait_for(go(srv.url), 90)).result()
+        run_async(go(srv.url), 90)  # own thread: no clash with an event loop left by browser tests

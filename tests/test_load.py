@@ -5,6 +5,7 @@ websocket protocol (tests/streamlit_ws_client.py: what a browser tab sends and r
 rendering), so the measure is the server's, not 30 Chromium renderers' on the server's 2 cores; the
 2 teachers' helpers who train use real (niced) Chromium, whose live charts refresh every second.
   1. idle: one student moves the Explore page's latent slider z[0] IDLE_MOVES times -> idle p95;
+     then one session opens the Train page (warm-up: the memory baseline has every page used here);
   2. two browser sessions start "Classic CGAN on MNIST" on the Train page (the server's default cap);
   3. SESSIONS students open Explore (in waves of 5) and each moves z[0] MOVES times with a think time;
   4. everyone leaves; the jobs are stopped; the server's memory is read until it settles.
@@ -37,7 +38,10 @@ pytestmark = [pytest.mark.load, pytest.mark.timeout(1500)]
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", "30"))
 MOVES = int(os.environ.get("LOAD_MOVES", "8"))
 IDLE_MOVES = int(os.environ.get("LOAD_IDLE_MOVES", "20"))
-THINK_SECONDS = (0.2, 1.0)  # between a student's moves: a fast, keyboard-driven class
+# Seconds between a student's moves, uniform: a class working through an exercise looks at each
+# image (and the class grid under it) before the next move. LOAD_THINK=0.2,1 is a stress pace that
+# asks one server process for more moves per second than it can serve (see README).
+THINK_SECONDS = tuple(float(x) for x in os.environ.get("LOAD_THINK", "2,6").split(","))
 CAPTION, SLIDER, STEP = "sample", "z[0]", 0.05
 MOVE_TIMEOUT = 60.0
 IDLE_TIMEOUT = 20  # GAN_IDLE_TIMEOUT: the reaper closes the left jobs' workers after this
@@ -173,6 +177,10 @@ async def run_load(chromium: str, server) -> dict:
     idle.latencies.clear()
     await idle.explore(IDLE_MOVES, rng)
     await idle.close()
+    warm = StreamlitSession(timeout=120, connect_timeout=60)  # the Train page's modules and caches, once
+    await warm.open(server.url, "/train", "preset=classic-cgan-mnist")
+    assert not warm.exceptions(), warm.exceptions()
+    await warm.close()
     await asyncio.sleep(3)
     result["rss_after_warmup_mb"] = rss_bytes(server.pid) / 2**20
     result["idle"] = summary_ms(idle.latencies)

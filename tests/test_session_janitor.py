@@ -1,9 +1,8 @@
 """The session janitor: a closed tab's session is shut down (state and media released) after the TTL."""
-import asyncio
 import tempfile
 
 from app_shared.session_janitor import SessionJanitor, release_free_memory
-from tests.helpers import wait_for
+from tests.helpers import run_async, wait_for
 from tests.streamlit_server import running_server
 from tests.streamlit_ws_client import StreamlitSession, http_get
 
@@ -68,10 +67,10 @@ def test_closed_tab_session_is_shut_down_and_its_media_released():
     env = {"GAN_APP_RUNS_DIR": tempfile.mkdtemp(prefix="gan-janitor-")}
     with running_server("app.py", env=env, timeout=120,
                         extra_args=["--server.disconnectedSessionTTL", "12"]) as server:
-        image = asyncio.run(open_and_leave(server.url))
-        assert asyncio.run(http_get(image, timeout=30))[0] == 200  # kept for a reconnect at first
+        image = run_async(open_and_leave(server.url))
+        assert run_async(http_get(image, timeout=30))[0] == 200  # kept for a reconnect at first
 
         def released() -> bool:
-            return asyncio.run(http_get(image, timeout=30))[0] == 404
+            return run_async(http_get(image, timeout=30))[0] == 404
         assert wait_for(released, timeout=40), "the closed session's media was never released"
         assert "Traceback" not in server.log()

@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from streamlit_server import running_server
+from tests.helpers import run_async
 from streamlit_ws_client import ProtocolError, StreamlitSession, http_get
 
 pytestmark = pytest.mark.timeout(120)
@@ -34,7 +35,7 @@ def pixels(data: bytes) -> np.ndarray:
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 90))
+    return run_async(coro, 90)
 
 
 def test_explore_page_sample_and_slider(server):
