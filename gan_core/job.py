@@ -71,7 +71,48 @@ def attach_evaluator(trainer: Trainer) -> None:
         trainer.history.add_event(trainer.step_count, f"quality metrics off: {exc}")
 
 
-class TrainingJob:
+class JobInterface:
+    """What TrainingJob and WorkerJob share, whatever process their trainer runs in."""
+
+    _state: JobState
+    last_seen: float
+
+    def update_hparams(self, **changes: Any) -> None:
+        raise NotImplementedError
+
+    def _steps_done(self) -> int | None:
+        raise NotImplementedError
+
+    def _has_ended(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def state(self) -> JobState:
+        return self._state
+
+    def set_lr(self, lr_g: float | None = None, lr_d: float | None = None) -> None:
+        changes = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d)) if v is not None}
+        if changes:
+            self.update_hparams(**changes)
+
+    def wait_until(self, step: int, timeout: float = 60.0) -> bool:
+        """Block until the trainer has done `step` steps or the job ended (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = self._steps_done()
+            if done is not None and done >= step:
+                return True
+            if self._has_ended():
+                return False
+            time.sleep(0.01)
+        return False
+
+    def touch(self) -> None:
+        """Mark the job as watched (the app's idle timeout stops unwatched jobs)."""
+        self.last_seen = time.monotonic()
+
+
+class TrainingJob(JobInterface):
     """Runs `Trainer.step()` in a daemon thread with start / pause / resume / step_once / stop."""
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, trainer: Trainer | None = None,
@@ -150,35 +191,17 @@ class TrainingJob:
             time.sleep(0.005)
         return not self._pending_changes
 
-    def set_lr(self, lr_g: float | None = None, lr_d: float | None = None) -> None:
-        changes = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d)) if v is not None}
-        if changes:
-            self.update_hparams(**changes)
-
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until the trainer is built (data loaded) or the job ended."""
         return self._ready.wait(timeout)
 
-    def wait_until(self, step: int, timeout: float = 60.0) -> bool:
-        """Block until the trainer has done `step` steps or the job ended (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._trainer is not None and self._trainer.step_count >= step:
-                return True
-            if not self.is_alive() and self._thread is not None:
-                return False
-            time.sleep(0.01)
-        return False
+    def _steps_done(self) -> int | None:
+        return self._trainer.step_count if self._trainer is not None else None
 
-    def touch(self) -> None:
-        """Mark the job as watched (the app's idle timeout stops unwatched jobs)."""
-        self.last_seen = time.monotonic()
+    def _has_ended(self) -> bool:
+        return self._thread is not None and not self.is_alive()
 
     # ------------------------------------------------------------ reading
-
-    @property
-    def state(self) -> JobState:
-        return self._state
 
     @property
     def trainer(self) -> Trainer | None:

@@ -25,7 +25,7 @@ import torch
 
 from .config import TrainConfig
 from .history import MetricsHistory
-from .job import JobState, TrainingJob, check_live_changes, default_num_threads
+from .job import JobInterface, JobState, TrainingJob, check_live_changes, default_num_threads
 from .trainer import Trainer
 
 PUBLISH_EVERY = 0.25  # seconds between the child's updates
@@ -47,7 +47,7 @@ class TrainerView:
     epoch: float
 
 
-class WorkerJob:
+class WorkerJob(JobInterface):
     """The TrainingJob interface over a child process: start / pause / resume / step_once / stop."""
 
     def __init__(self, config: TrainConfig, num_threads: int | None = None, max_seconds: float | None = None,
@@ -132,35 +132,17 @@ class WorkerJob:
         check_live_changes(self._view.config if self._view is not None else self.config, changes)
         self._request("update_hparams", changes)
 
-    def set_lr(self, lr_g: float | None = None, lr_d: float | None = None) -> None:
-        changes = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d)) if v is not None}
-        if changes:
-            self.update_hparams(**changes)
-
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until the child's trainer is built (data loaded) or the job ended."""
         return self._ready.wait(timeout)
 
-    def wait_until(self, step: int, timeout: float = 60.0) -> bool:
-        """Block until the trainer has done `step` steps or the job ended (tests, benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._view is not None and self._view.step_count >= step:
-                return True
-            if self._ended.is_set():
-                return False
-            time.sleep(0.02)
-        return False
+    def _steps_done(self) -> int | None:
+        return self._view.step_count if self._view is not None else None
 
-    def touch(self) -> None:
-        """Mark the job as watched (the app's idle timeout stops unwatched jobs)."""
-        self.last_seen = time.monotonic()
+    def _has_ended(self) -> bool:
+        return self._ended.is_set()
 
     # ------------------------------------------------------------ reading
-
-    @property
-    def state(self) -> JobState:
-        return self._state
 
     @property
     def trainer(self) -> TrainerView | None:

@@ -294,6 +294,8 @@ class StreamlitSession:
             self.session_id = ns.initialize.session_id or self.session_id
             if ns.config.max_cached_message_age:
                 self.max_cached_age = ns.config.max_cached_message_age
+        elif kind == "navigation":  # st.navigation names the page that ran: later reruns stay on it
+            self.page_script_hash = msg.navigation.page_script_hash or self.page_script_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "auto_rerun":
