@@ -41,7 +41,9 @@ IDLE_MOVES = int(os.environ.get("LOAD_IDLE_MOVES", "20"))
 # Seconds between a student's moves, uniform: a class working through an exercise looks at each
 # image (and the class grid under it) before the next move. LOAD_THINK=0.2,1 is a stress pace that
 # asks one server process for more moves per second than it can serve (see README).
-THINK_SECONDS = tuple(float(x) for x in os.environ.get("LOAD_THINK", "2,6").split(","))
+DEFAULT_THINK = "2,6"
+THINK_SECONDS = tuple(float(x) for x in os.environ.get("LOAD_THINK", DEFAULT_THINK).split(","))
+RESULT_NAME = "loadtest" if THINK_SECONDS == (2.0, 6.0) else "loadtest-think-{:g}-{:g}".format(*THINK_SECONDS)
 CAPTION, SLIDER, STEP = "sample", "z[0]", 0.05
 MOVE_TIMEOUT = 60.0
 IDLE_TIMEOUT = 20  # GAN_IDLE_TIMEOUT: the reaper closes the left jobs' workers after this
@@ -253,7 +255,7 @@ def test_thirty_sessions_while_two_jobs_train():
                    "server_log_problems": problems[:20]})
     for key in [k for k in result if k.endswith("_mb") and isinstance(result[k], float)]:
         result[key] = round(result[key], 1)
-    write_result("loadtest", result)
+    write_result(RESULT_NAME, result)
     assert not result["idle_failures"] and not result["failures"], result["failures"]
     assert result["moves_done"] == SESSIONS * MOVES
     assert not result["page_exceptions"], result["page_exceptions"]
