@@ -33,6 +33,7 @@ def test_cap_holds_with_three_sessions(registry):
     assert reg.get("c") is None and len(reg.active_jobs()) == 2
     b2 = reg.start("b", CFG)  # a session restarting its own job does not count against itself
     assert not b.is_alive() and b2.wait_until(2)
+    assert not b.worker_alive()  # the replaced job's process was closed
     reg.stop("a")
     assert not a.is_alive()
     c = reg.start("c", CFG)
@@ -51,8 +52,10 @@ def test_idle_job_is_reaped_unless_its_session_is_connected(registry):
     assert reg.reap(session_alive=lambda _sid: None) == ["s"]
     assert not job.is_alive() and job.state == JobState.STOPPED
     assert "nobody watched" in reg.stopped_reason("s")
+    assert job.worker_alive()  # a stopped run stays saveable while its tab may come back
     assert reg.reap(now=time.monotonic() + 10, session_alive=lambda _sid: False) == []
-    assert reg.get("s") is None  # the ended job of a gone session is dropped
+    assert reg.get("s") is None  # the ended job of a gone session is dropped...
+    assert not job.worker_alive()  # ...and its worker process has ended: its memory is the OS's again
 
 
 def test_job_length_cap(registry):
@@ -68,5 +71,8 @@ def test_env_settings(monkeypatch, registry):
     monkeypatch.setenv("GAN_MAX_JOBS", "3")
     monkeypatch.setenv("GAN_MAX_JOB_SECONDS", "60")
     monkeypatch.setenv("GAN_IDLE_TIMEOUT", "nonsense")
+    monkeypatch.setenv("GAN_JOB_NICE", "7")
     reg = registry()
-    assert reg.max_jobs == 3 and reg.max_job_seconds == 60 and reg.idle_timeout == 120
+    assert reg.max_jobs == 3 and reg.max_job_seconds == 60 and reg.idle_timeout == 120 and reg.job_nice == 7
+    monkeypatch.setenv("GAN_JOB_NICE", "99")
+    assert registry().job_nice == 19
