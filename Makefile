@@ -17,8 +17,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+# MALLOC_ARENA_MAX=2: page runs are threads; glibc's default of up to 8 arenas per core keeps the memory
+# of a class of 30 long after it left (see app_shared/session_janitor.py, which also caps it at start-up)
 run: $(VENV)/.installed
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

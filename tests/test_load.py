@@ -28,6 +28,7 @@ import time
 
 import pytest
 
+from app_shared.session_janitor import MALLOC_ARENAS
 from benchmarks.common import hardware, summary_ms, write_result
 from tests.conftest import SHARED_MNIST, require
 from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, rss_bytes, running_server
@@ -234,7 +235,7 @@ def test_thirty_sessions_while_two_jobs_train():
     chromium = niced_browser(chromium, runs)
     try:
         env = {"GAN_APP_RUNS_DIR": runs, "GAN_MAX_JOBS": "2", "GAN_DATA_DIR": str(SHARED_MNIST),
-               "GAN_IDLE_TIMEOUT": str(IDLE_TIMEOUT)}
+               "GAN_IDLE_TIMEOUT": str(IDLE_TIMEOUT), "MALLOC_ARENA_MAX": str(MALLOC_ARENAS)}  # as `make run`
         with running_server("app.py", env=env, timeout=120) as server:
             result = asyncio.run(asyncio.wait_for(run_load(chromium, server), timeout=1200))
             warm = result["rss_after_warmup_mb"] * 2**20
