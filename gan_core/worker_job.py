@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import traceback
@@ -364,6 +365,12 @@ def worker_main(commands, updates, config: TrainConfig, paused: bool, args: dict
         except Exception:
             pass
         updates.close()
+        commands.close()
+        # End here, without interpreter finalization: a daemon thread still inside torch (the quality
+        # evaluator being built, say) would otherwise abort the exit with "terminate called ...".
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _picklable(exc: BaseException) -> bool:
