@@ -70,9 +70,7 @@ def events_records(events: list[tuple[int, str]]) -> list[dict[str, Any]]:
     return [{"step": step, "change": "; ".join(texts)} for step, texts in merged.items()]
 
 
-def _lines(data: alt.NamedData, title: str, height: int, log_y: bool = False,
-           runs: list[str] | None = None) -> alt.Chart:
-    runs = runs or [CURRENT_RUN]
+def _lines(data: alt.NamedData, title: str, height: int, log_y: bool, runs: list[str]) -> alt.Chart:
     y_scale = alt.Scale(type="symlog") if log_y else alt.Scale(zero=False)
     return alt.Chart(data, title=title, height=height).mark_line(clip=True).encode(
         x=alt.X("step:Q", title="step"),
@@ -86,13 +84,11 @@ def _lines(data: alt.NamedData, title: str, height: int, log_y: bool = False,
     )
 
 
-def _with_events(chart: alt.Chart, events: list[tuple[int, str]] | alt.NamedData) -> alt.Chart | alt.LayerChart:
-    if not isinstance(events, alt.NamedData) and not events:
-        return chart
-    ev = events if isinstance(events, alt.NamedData) else alt.Data(values=events_records(events))
-    rules = alt.Chart(ev).mark_rule(color="#888", strokeDash=[4, 3]).encode(
+def _with_events(chart: alt.Chart, events: alt.NamedData) -> alt.LayerChart:
+    """Dashed rules with labels at the steps where hyper-parameters changed (the dataset `events`)."""
+    rules = alt.Chart(events).mark_rule(color="#888", strokeDash=[4, 3]).encode(
         x="step:Q", tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("change:N", title="changed")])
-    labels = alt.Chart(ev).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color="#555").encode(
+    labels = alt.Chart(events).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color="#555").encode(
         x="step:Q", y=alt.value(0), text="change:N")
     return alt.layer(chart, rules, labels)
 

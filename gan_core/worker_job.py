@@ -283,11 +283,10 @@ class _Publisher:
             self.seq += 1
             state = job.state  # read before the history, so an ended state comes with the whole history
             trainer = job.trainer
-            delta, cursor = (trainer.history.delta(self.cursor) if trainer is not None
-                             else ({"rows": [], "evals": [], "events": [], "snapshots": [], "keep": None}, None))
+            history = trainer.history if trainer is not None else MetricsHistory()  # not built yet: nothing new
+            delta, self.cursor = history.delta(self.cursor)
             self.pipe.send({"seq": self.seq, "state": state.value, "status": job.status(), "message": job.message,
                             "error_trace": job.error_trace, "trainer": _trainer_info(trainer), "history": delta})
-            self.cursor = cursor if cursor is not None else self.cursor
             return self.seq
 
     def run(self, stop: threading.Event) -> None:
