@@ -5,7 +5,8 @@ anything, so 30 of them cost a fraction of 30 Chromium contexts. Written against
 server (starlette_websocket.py, app_session.py, forward_msg_cache.py, the BackMsg/ForwardMsg/
 ClientState/WidgetStates/Element protos) and the frontend's WebsocketConnection / ForwardMsgCache.
 
-Modelled, as the browser does it:
+Modelled, as the browser does it (st.select_slider is a slider proto with options: it sends the
+chosen options' text, not numbers):
 - Connect: GET /_stcore/health first (the browser's ping; it sets the `_streamlit_xsrf` cookie), then
   open ws://HOST/_stcore/stream with Sec-WebSocket-Protocol "streamlit, <xsrf cookie or
   PLACEHOLDER_AUTH_TOKEN>", the cookie and a same-origin Origin header. Binary protobuf frames only.
@@ -429,7 +430,9 @@ class StreamlitSession:
         if not p.id or (p.id in self.values and not p.set_value):
             return
         state = WidgetState(id=p.id)
-        if kind == "slider":
+        if kind == "slider" and p.options:  # st.select_slider: the chosen options' text
+            state.string_array_value.data.extend(p.options[int(i)] for i in (p.value if p.set_value else p.default))
+        elif kind == "slider":
             state.double_array_value.data.extend(p.value if p.set_value else p.default)
         elif kind == "number_input":
             has = p.HasField("value") if p.set_value else p.HasField("default")
@@ -478,6 +481,10 @@ class StreamlitSession:
         state = WidgetState(id=w.id)
         if w.kind in ("button", "download_button"):
             state.trigger_value = True
+        elif w.kind == "slider" and w.proto.options:  # st.select_slider: options by index or text
+            values = value if isinstance(value, (list, tuple)) else [value]
+            state.string_array_value.data.extend(w.proto.options[v] if isinstance(v, int) and not isinstance(v, bool)
+                                                 else str(v) for v in values)
         elif w.kind == "slider":
             state.double_array_value.data.extend([float(v) for v in (value if isinstance(value, (list, tuple))
                                                                     else [value])])

@@ -122,6 +122,30 @@ def test_slider_move_latency_idle(server):
     assert 0 < p50 <= p95 < 10
 
 
+def test_other_page_stays_selected_and_select_slider_sends_option_text(server):
+    """Reruns stay on /train (st.navigation's page hash), and the timeline's st.select_slider is sent
+    as option text, as the browser does (numbers there make the server raise)."""
+    async def go():
+        async with StreamlitSession(timeout=60) as s:
+            await s.open(server.url, "/train", "preset=nonsaturating-ring8")
+            await s.click("Start")
+            assert any("Train a GAN" in t for t in s.texts()), "the click's rerun stayed on the Train page"
+            for _ in range(40):  # the timeline appears once the run has a few snapshots
+                await asyncio.sleep(0.5)
+                await s.rerun()
+                if any(w.label == "Snapshot at step" for w in s.widgets()):
+                    break
+            timeline = s.widget("Snapshot at step")
+            assert timeline.kind == "slider" and len(timeline.proto.options) >= 2
+            await s.set_widget("Snapshot at step", 0)
+            first = timeline.proto.options[0]
+            assert [c for c, _ in s.images() if c.startswith("fixed noise")] == [f"fixed noise at step {first}"]
+            assert s.exceptions() == []
+            await s.click("Stop")
+    run(go())
+    assert "Traceback" not in server.log()
+
+
 def test_refuses_non_local_addresses_and_bounds_waits(server):
     with pytest.raises(ValueError):
         run(StreamlitSession().open("http://example.com:80"))
