@@ -184,9 +184,10 @@ def test_metric_chart_smooths_marks_changes_and_overlays_runs():
     past = [{"label": "run 1: ring8 · minimax", "rows": [{"step": 10, "d_loss": 5.0, "g_loss": 5.0}]}]
     spec = charts.metric_spec("losses", rows, smoothing=2, events=[(50, "lr_g 0.0002 → 0.001")], past_runs=past)
     import altair as alt
-    alt.LayerChart.from_dict(spec)  # a valid Vega-Lite layer spec
+    datasets = {name: table.to_pylist() for name, table in spec["datasets"].items()}  # Arrow tables
+    alt.LayerChart.from_dict({**spec, "datasets": datasets})  # a valid Vega-Lite layer spec
     assert {layer["data"]["name"] for layer in spec["layer"]} == {"lines", "events"}
-    data = [v for v in spec["datasets"].values()]
+    data = list(datasets.values())
     lines = next(d for d in data if d and "series" in d[0])
     d_loss = [r for r in lines if r["series"] == "D loss" and r["run"] == charts.CURRENT_RUN]
     assert [r["raw"] for r in d_loss[:3]] == [1.0, 0.0, 1.0] and [r["value"] for r in d_loss[:3]] == [1.0, 0.5, 0.5]
