@@ -134,7 +134,7 @@ if ring is not None and collapsed is not None:
     for col, model, title in ((cols[0], ring, "shipped ring8"), (cols[1], collapsed, "shipped ring8-collapsed")):
         pts = model.generate(torch.randn(1000, model.z_dim, generator=torch.Generator().manual_seed(0)))
         stats = toy_mode_metrics(pts, modes, std)
-        col.image(points_png(pts, real=real_pts, limit=3.0),
+        col.image(points_png(pts, real=real_pts, limit=3.0), output_format="PNG",
                   caption=f"{title}: {stats['modes_covered']} of 8 modes covered, "
                           f"{100 * stats['high_quality']:.0f}% of points within 4 std of a mode")
 

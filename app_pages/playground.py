@@ -63,7 +63,7 @@ def live_field() -> None:
     with left:
         if field is not None:
             fig = pp.field_figure(field, size=8 if presenter else 5.5, **show)
-            st.image(pp.figure_png(fig), width="stretch")
+            st.image(pp.figure_png(fig), width="stretch", output_format="PNG")  # "auto" would re-encode as JPEG
             if field.coverage is not None:
                 cov = field.coverage
                 st.caption(f"Modes covered (points within 4 std of a mode): {cov['modes_covered']} / "

@@ -59,7 +59,8 @@ def live_panel() -> None:
             rows_note = ""
             if data.get("conditional") and data.get("num_classes"):
                 rows_note = f"; row k shows class k (0…{data['num_classes'] - 1})"
-            st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}{rows_note}", width="stretch")
+            st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}{rows_note}", width="stretch",
+                     output_format="PNG")  # sent as made: "auto" re-encodes PNG bytes as JPEG every second
         if data["spread"] is not None:
             s = data["spread"]
             st.metric("Modes held", f"{s['modes_held']} / {s['num_modes']}")

@@ -110,6 +110,22 @@ def test_nan_inducing_lr_shows_divergence(app, mnist_dir):
     assert job.call(probes.generator_is_finite)
 
 
+def test_image_samples_are_sent_as_png(app, mnist_dir):
+    """The live sample grid goes out as the PNG made once per snapshot: st.image's "auto" format would
+    decode it and re-encode it as a (lossy) JPEG on every one-second refresh."""
+    at = app()
+    for key, value in {"tr_dataset": "mnist", "tr_model": "mlp", "tr_data_limit": 256, "tr_batch_size": 32,
+                       "tr_steps": 10, "tr_snapshot_every": 5}.items():
+        at.session_state[key] = value
+    at.run()
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert wait_for(lambda: not job.is_alive(), timeout=60) and job.state.value == "finished"
+    at.run()
+    sample = next(img.proto.imgs[0] for img in at.image if "Samples from fixed noise" in img.proto.imgs[0].caption)
+    assert sample.url.endswith(".png"), sample.url
+
+
 def test_bad_input_and_presets(app):
     at = app(query={"preset": "show-mode-collapse"})
     at.run()
