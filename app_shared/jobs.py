@@ -20,6 +20,7 @@ from typing import Callable
 import streamlit as st
 import torch
 
+from app_shared.housekeeping import Every, session_connected
 from gan_core import TrainConfig, WorkerJob
 
 REAP_EVERY = 5.0  # seconds between reaper passes
@@ -49,19 +50,6 @@ def default_job_nice() -> int:
         return 10
 
 
-def _streamlit_session_alive(streamlit_session_id: str | None) -> bool | None:
-    """Whether a browser session is still connected; None when this cannot be known (tests, no runtime)."""
-    if not streamlit_session_id:
-        return None
-    try:
-        from streamlit.runtime import Runtime
-        if not Runtime.exists():
-            return None
-        return Runtime.instance().is_active_session(streamlit_session_id)
-    except Exception:  # internal API moved: fall back to the idle timeout alone
-        return None
-
-
 class JobRegistry:
     """Thread-safe map of session key -> WorkerJob with a cap and an idle reaper."""
 
@@ -75,9 +63,7 @@ class JobRegistry:
         self._jobs: dict[str, WorkerJob] = {}
         self._browser_sessions: dict[str, str | None] = {}
         self._stopped_reasons: dict[str, str] = {}
-        self._closed = threading.Event()
-        self._reaper = threading.Thread(target=self._reap_loop, args=(reap_every,), name="JobReaper", daemon=True)
-        self._reaper.start()
+        self._reaper = Every(reap_every, self.reap, name="JobReaper")
 
     # ------------------------------------------------------------ jobs
 
@@ -146,7 +132,7 @@ class JobRegistry:
     # ------------------------------------------------------------ reaping
 
     def reap(self, now: float | None = None,
-             session_alive: Callable[[str | None], bool | None] = _streamlit_session_alive) -> list[str]:
+             session_alive: Callable[[str | None], bool | None] = session_connected) -> list[str]:
         """Stop jobs nobody watches; drop ended jobs of sessions that are gone. Returns the keys stopped."""
         now = time.monotonic() if now is None else now
         stopped = []
@@ -174,16 +160,9 @@ class JobRegistry:
                 stopped.append(key)
         return stopped
 
-    def _reap_loop(self, every: float) -> None:
-        while not self._closed.wait(every):
-            try:
-                self.reap()
-            except Exception:  # the reaper must never die
-                pass
-
     def close(self) -> None:
         """Stop every job, end every worker process and the reaper (tests, server shutdown)."""
-        self._closed.set()
+        self._reaper.close()
         for key in list(self._jobs):
             self.forget(key)
 

@@ -19,6 +19,8 @@ import time
 
 import streamlit as st
 
+from app_shared.housekeeping import Every, session_connected, streamlit_runtime
+
 PASS_EVERY = 5.0  # seconds between passes
 MALLOC_ARENAS = 2  # glibc makes up to 8 per core for the page threads; each keeps its own free memory
 M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
@@ -43,11 +45,6 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
         return False
 
 
-def _runtime():
-    from streamlit.runtime import Runtime
-    return Runtime.instance() if Runtime.exists() else None
-
-
 class SessionJanitor:
     """Tracks the sessions that ran a page; closes those disconnected for longer than `release_after`."""
 
@@ -59,9 +56,7 @@ class SessionJanitor:
         self._lock = threading.Lock()
         self._sessions: dict[str, float | None] = {}  # session id -> when it was first seen disconnected
         self.released = 0
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._loop, args=(pass_every,), name="SessionJanitor", daemon=True)
-        self._thread.start()
+        self._passes = Every(pass_every, self.sweep, name="SessionJanitor")
 
     def seen(self, session_id: str | None) -> None:
         if session_id:
@@ -74,14 +69,17 @@ class SessionJanitor:
 
     def sweep(self, now: float | None = None, runtime=None) -> list[str]:
         """One pass: close what has been disconnected too long. Returns the ids closed."""
-        runtime = runtime or _runtime()
+        runtime = runtime or streamlit_runtime()
         if runtime is None:
             return []
         now = time.monotonic() if now is None else now
         closing = []
         with self._lock:
             for sid, since in list(self._sessions.items()):
-                if runtime.is_active_session(sid):
+                connected = session_connected(sid, runtime)
+                if connected is None:  # cannot tell: never close what may be a live tab
+                    continue
+                if connected:
                     self._sessions[sid] = None
                 elif since is None:
                     self._sessions[sid] = now
@@ -96,15 +94,8 @@ class SessionJanitor:
             self.released += len(closing)
         return closing
 
-    def _loop(self, every: float) -> None:
-        while not self._closed.wait(every):
-            try:
-                self.sweep()
-            except Exception:  # housekeeping must never take the server down
-                pass
-
     def close(self) -> None:
-        self._closed.set()
+        self._passes.close()
 
 
 @st.cache_resource(show_spinner=False)

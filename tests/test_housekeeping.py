@@ -1,0 +1,41 @@
+"""The periodic-chore thread and the session lookup shared by the job reaper and the session janitor."""
+import threading
+import time
+
+from app_shared.housekeeping import Every, session_connected
+from tests.helpers import wait_for
+
+
+def test_every_keeps_going_after_a_failing_pass_and_stops_on_close():
+    calls = []
+
+    def chore():
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise RuntimeError("a bad pass")
+
+    every = Every(0.05, chore, name="TestChore")
+    assert wait_for(lambda: len(calls) >= 3, timeout=5)  # the failure did not end the thread
+    every.close()
+    assert wait_for(lambda: not any(t.name == "TestChore" for t in threading.enumerate()), timeout=5)
+    stopped_at = len(calls)
+    time.sleep(0.2)
+    assert len(calls) == stopped_at
+
+
+class FakeRuntime:
+    def __init__(self, live=(), broken=False):
+        self.live, self.broken = set(live), broken
+
+    def is_active_session(self, sid):
+        if self.broken:
+            raise AttributeError("moved")
+        return sid in self.live
+
+
+def test_session_connected_is_unknown_without_an_id_a_runtime_or_a_working_api():
+    assert session_connected("a", FakeRuntime(live={"a"})) is True
+    assert session_connected("b", FakeRuntime(live={"a"})) is False
+    assert session_connected(None, FakeRuntime(live={"a"})) is None
+    assert session_connected("a") is None  # no Streamlit runtime in this process
+    assert session_connected("a", FakeRuntime(broken=True)) is None
