@@ -403,7 +403,7 @@ def sample_png(data: dict[str, Any], presenter: bool = False) -> tuple[int, byte
         return step, cache[1]
     if data["kind"] == "image":
         nrow = 8 if data.get("conditional") else None
-        png = png_bytes(grid(arr, nrow=nrow, scale=3 if presenter else 2))
+        png = png_bytes(grid(arr, nrow=nrow, scale=3 if presenter else 2), compress_level=1)  # a new one every few s
     else:
         from gan_core.data import sample_toy
         import torch

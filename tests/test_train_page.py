@@ -2,6 +2,7 @@
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -124,6 +125,13 @@ def test_image_samples_are_sent_as_png(app, mnist_dir):
     at.run()
     sample = next(img.proto.imgs[0] for img in at.image if "Samples from fixed noise" in img.proto.imgs[0].caption)
     assert sample.url.endswith(".png"), sample.url
+    import io
+    from PIL import Image
+    from gan_core.images import grid
+    step, arr = job.trainer.history.latest_snapshot()
+    key, png = at.session_state["_sample_png"]
+    assert key[1] == step == 10  # lossless: exactly the grid of the last snapshot
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), grid(arr, scale=2))
 
 
 def test_bad_input_and_presets(app):
