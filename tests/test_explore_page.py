@@ -168,7 +168,8 @@ def grid_tile(grid_img: np.ndarray, row: int, col: int, size: int = 28, pad: int
               margin: int = 110) -> np.ndarray:
     """One image of the class grid picture, back at 1x (gray channel)."""
     y, x = (pad + row * (size + pad)) * scale, margin + (pad + col * (size + pad)) * scale
-    return grid_img[y:y + size * scale:scale, x:x + size * scale:scale, 0]
+    gray = grid_img if grid_img.ndim == 2 else grid_img[..., 0]
+    return gray[y:y + size * scale:scale, x:x + size * scale:scale]
 
 
 def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
@@ -293,7 +294,7 @@ def test_interpolation_downloads_and_memorisation(env, monkeypatch):
     at.selectbox(key="ex_int_cb").set_value(7).run()
     frames = ok(at).session_state["ex_frames"]
     grid_img = at.session_state["ex_grid"]
-    assert len(frames) == 8 and grid_img.ndim == 3
+    assert len(frames) == 8 and grid_img.ndim == 2  # a gray model's grid stays gray, labels and all
     from app_shared.explore_compute import image_array
     assert np.array_equal(image_array(frames[0:1]), image(at)), "class A end of the blend is the sample itself"
 
@@ -403,3 +404,13 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
 
     with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
         run_async(go(srv.url), 90)  # own thread: no clash with an event loop left by browser tests
+
+
+def test_row_labels_keep_the_pictures_mode():
+    """Gray grids stay gray (a third of the bytes per move); colour grids get the same labels in colour."""
+    from app_shared.explore_compute import row_labels
+    gray, rgb = np.zeros((60, 40), np.uint8), np.zeros((60, 40, 3), np.uint8)
+    g, c = row_labels(gray, ["zero", "one"], pitch=30, top=0), row_labels(rgb, ["zero", "one"], pitch=30, top=0)
+    assert g.shape == (60, 150) and c.shape == (60, 150, 3)
+    assert (g[:, :110] < 128).any() and (g[:, :110] == 255).any()  # dark labels on a white margin
+    assert all(np.array_equal(c[..., k], g) for k in range(3))
