@@ -8,6 +8,7 @@ import torch
 from app_shared import explore_compute as ec
 from app_shared import explore_widgets as ew
 from app_shared import models as shared_models
+from app_shared.cpu_turns import cpu_turn
 from app_shared.explore_cache import (NEIGHBOUR_DATASETS, directions_for, grid_columns, keep_heap_frozen,
                                       neighbour_index)
 from app_shared.explore_points import mode_centres, points_chart
@@ -209,25 +210,26 @@ def latent_view() -> None:
     """Sliders, sample, D(x), class grid: a latent or direction move reruns only this (fewer messages per move)."""
     cls = int(ss.ex_class) if gan.num_classes else None
     left, right = st.columns([3, 2])
-    ew.take_slider_values(ec.base_latent(gan, ss.ex_seed).tolist(), len(directions))
-    z = ec.current_latent(gan, ss.ex_seed, ss.ex_over)
-    z_eff = ec.effective_latent(z, float(ss.ex_trunc), directions, ss.ex_dirs)
-    with right:  # the sample first: its message leaves before the sliders' (the browser fetches it sooner)
-        draw_sample(z_eff, cls)
-    with left:
-        # Lazy tabs and help expanders: only what is open is built, so a slider move re-sends 16 sliders, not 24
-        tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
-        with tab_z:
-            if tab_z.open:
-                explain("What is z?", "z")
-                draw_latent_controls()
-        with tab_dir:
-            if tab_dir.open:
-                explain("What are these directions?", "directions")
-                draw_direction_controls()
-    if gan.num_classes:
-        draw_class_grid(z_eff)
-    draw_memorisation()
+    with cpu_turn():  # a move's ~20 ms of work: simultaneous moves take turns (app_shared/cpu_turns.py)
+        ew.take_slider_values(ec.base_latent(gan, ss.ex_seed).tolist(), len(directions))
+        z = ec.current_latent(gan, ss.ex_seed, ss.ex_over)
+        z_eff = ec.effective_latent(z, float(ss.ex_trunc), directions, ss.ex_dirs)
+        with right:  # the sample first: its message leaves before the sliders' (the browser fetches it sooner)
+            draw_sample(z_eff, cls)
+        with left:
+            # Lazy tabs and help expanders: only what is open is built, so a move re-sends 16 sliders, not 24
+            tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
+            with tab_z:
+                if tab_z.open:
+                    explain("What is z?", "z")
+                    draw_latent_controls()
+            with tab_dir:
+                if tab_dir.open:
+                    explain("What are these directions?", "directions")
+                    draw_direction_controls()
+        if gan.num_classes:
+            draw_class_grid(z_eff)
+    draw_memorisation()  # outside the turn: building its index can take seconds
     ew.sync_query(gan)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,6 +118,22 @@ def test_default_and_every_model_render(env):
 
 
 # ---------------------------------------------------------------- controls change the image; links reopen it
+
+
+def test_an_explore_move_waits_for_its_turn(env):
+    """While another run holds the turn, a slider move does not compute; it does as soon as the turn is free."""
+    from app_shared.cpu_turns import cpu_turn
+    at = ok(env({"model": TINY_CGAN, "seed": "7"}).run())
+    before = image(at)
+    at.slider(key="ex_z_0").set_value(-3.0)
+    done = threading.Event()
+    with cpu_turn():  # another student's move is computing
+        mover = threading.Thread(target=lambda: (at.run(), done.set()), daemon=True)
+        mover.start()
+        assert not done.wait(1.0), "the move computed while another held the turn"
+    assert done.wait(60), "the move finished once the turn was free"
+    assert not np.array_equal(image(ok(at)), before)
+
 
 def test_controls_change_the_image_and_the_link_reopens_it(env):
     at = ok(env({"model": TINY_CGAN}).run())
