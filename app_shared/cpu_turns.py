@@ -9,18 +9,25 @@ after one move's work and the last after k: the same total time, a much shorter 
 Only short, bounded work belongs inside a turn (a slider move's sample, sliders and class grid:
 ~20 ms). Work that can take seconds (building an index, loading a model, training) stays outside,
 so one student's slow request cannot hold up the rest of the class.
+
+GAN_CPU_TURNS=0 turns it off (read at start-up; for measuring the difference, benchmarks/burst.py).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import Iterator
 
 _turn = threading.Lock()
+TURNS_ON = os.environ.get("GAN_CPU_TURNS", "1") != "0"
 
 
 @contextlib.contextmanager
 def cpu_turn() -> Iterator[None]:
     """Hold the process-wide turn for a short computation (re-entering from the same thread is a bug)."""
+    if not TURNS_ON:
+        yield
+        return
     with _turn:
         yield

@@ -31,3 +31,14 @@ def test_turns_do_not_overlap_and_an_exception_gives_the_turn_back():
             raise ValueError("a failing page run")
     assert cpu_turns._turn.acquire(blocking=False), "the failed run gave its turn back"
     cpu_turns._turn.release()
+
+
+def test_turns_can_be_switched_off(monkeypatch):
+    """GAN_CPU_TURNS=0 (read at start-up) lets runs share the interpreter again, for benchmarks/burst.py."""
+    monkeypatch.setattr(cpu_turns, "TURNS_ON", False)
+    with cpu_turn():
+        assert cpu_turns._turn.acquire(blocking=False), "no turn is held when turns are off"
+        cpu_turns._turn.release()
+    monkeypatch.setattr(cpu_turns, "TURNS_ON", True)
+    with cpu_turn():
+        assert not cpu_turns._turn.acquire(blocking=False)
