@@ -2,7 +2,7 @@
 
 Each benchmark prints its own JSON line and writes benchmarks/results/<name>.json. A benchmark that
 crashes is reported and the others still run; the exit status is 1 if any crashed.
-Total run time is kept under 10 minutes on 2 CPU cores.
+Total run time is about 10 minutes on 2 CPU cores.
 """
 from __future__ import annotations
 
