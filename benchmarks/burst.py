@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 from benchmarks.common import hardware, summary_ms, write_result
 from tests.streamlit_server import running_server
@@ -24,19 +23,15 @@ SLIDER, CAPTION, STEP, WARM_ROUNDS = "z[0]", "sample", 0.05, 3
 
 
 class Mover:
+    """One Explore session moving z[0] back and forth."""
+
     def __init__(self) -> None:
         self.session = StreamlitSession(timeout=60, connect_timeout=60)
         self.sign = 1.0
 
     async def move(self) -> float:
-        s = self.session
-        value = float(s.value(SLIDER)) + self.sign * STEP
-        self.sign = -self.sign
-        start = time.perf_counter()
-        await s.set_widget(SLIDER, value)
-        if not await s.fetch(s.image(CAPTION)):
-            raise RuntimeError("a move brought no image")
-        return time.perf_counter() - start
+        delta, self.sign = self.sign * STEP, -self.sign
+        return await self.session.move_slider(SLIDER, delta, CAPTION)
 
 
 async def measure(url: str, sessions: int, rounds: int) -> dict:

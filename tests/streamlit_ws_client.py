@@ -524,6 +524,21 @@ class StreamlitSession:
     async def click(self, label: str) -> float:
         return await self.set_widget(label, True)
 
+    async def move_slider(self, label: str, delta: float, caption_prefix: str) -> float:
+        """Move a slider by `delta` and fetch the new image under `caption_prefix`, as a student's move
+        does; return the seconds from sending the value to the image fetched. Raises when the image did
+        not change or came back empty."""
+        old = self.image(caption_prefix)
+        value = float(self.value(label)) + delta
+        start = time.perf_counter()
+        await self.set_widget(label, value)
+        new = self.image(caption_prefix)
+        if new == old:
+            raise AssertionError("the image did not change")
+        if not await self.fetch(new):
+            raise AssertionError("the new image was empty")
+        return time.perf_counter() - start
+
     async def rerun(self) -> float:
         """Like pressing R: a full rerun with the current widget states."""
         return await self._rerun(fragment_id="")

@@ -83,19 +83,9 @@ class Student:
                                  f"exceptions {s.exceptions()}, texts {s.texts()[:6]}") from None
 
     async def move(self) -> None:
-        s = self.session
-        old = s.image(CAPTION)
-        value = float(s.value(SLIDER)) + self.sign * STEP
-        self.sign = -self.sign
-        start = time.perf_counter()
+        delta, self.sign = self.sign * STEP, -self.sign
         try:
-            await s.set_widget(SLIDER, value)
-            new = s.image(CAPTION)
-            if new == old:
-                raise AssertionError("the image did not change")
-            if not await s.fetch(new):
-                raise AssertionError("the new image was empty")
-            self.latencies.append(time.perf_counter() - start)
+            self.latencies.append(await self.session.move_slider(SLIDER, delta, CAPTION))
         except Exception as exc:  # a timeout or a missing image: this session stopped getting images
             self.failures.append(f"move {len(self.latencies) + len(self.failures)}: {type(exc).__name__}: {exc}")
 

@@ -104,17 +104,19 @@ def test_two_sessions_are_independent(server):
 
 
 def test_slider_move_latency_idle(server):
-    """~20 slider moves, each timed from sending the rerun to having the new picture's bytes."""
+    """~20 slider moves (move_slider), each timed from sending the value to having the new picture's bytes."""
     async def go():
         async with StreamlitSession(timeout=30) as s:
             await s.open(server.url)
-            base = s.value("z[1]")
+            step = 0.1 if s.value("z[1]") < 0 else -0.1
             times = []
             for i in range(20):
-                t = await s.set_widget("z[1]", base + (0.1 * (i + 1) if base < 0 else -0.1 * (i + 1)))
-                t0 = asyncio.get_running_loop().time()
+                before = s.value("z[1]")
+                times.append(await s.move_slider("z[1]", step, "sample"))
+                assert abs(s.value("z[1]") - (before + step)) < 1e-6
                 assert len(await s.fetch(s.image("sample"))) > 100
-                times.append(t + asyncio.get_running_loop().time() - t0)
+            with pytest.raises(AssertionError, match="did not change"):
+                await s.move_slider("z[1]", 0.0, "sample")  # the same value: the same image
             return times
     times = sorted(run(go()))
     p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
