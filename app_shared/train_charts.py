@@ -135,14 +135,21 @@ def _spec(data: pa.Table, title: str, height: int, log_y: bool, events: list[tup
     return spec
 
 
+def _with_past_runs(rows: list[dict[str, Any]], past_runs: list[dict[str, Any]] | None, field: str,
+                    columns: list[tuple[str, str]], smoothing: int = 1) -> pa.Table:
+    """This run's series and the same series of each earlier run (its `field`: "rows" or "evals")."""
+    return pa.concat_tables([series_table(rows, columns, smoothing)] +
+                            [series_table(past.get(field, []), columns, smoothing, run=past["label"])
+                             for past in past_runs or []])
+
+
 def metric_spec(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
                 events: list[tuple[int, str]] | None = None, past_runs: list[dict[str, Any]] | None = None,
                 height: int = 220, presenter: bool = False) -> dict[str, Any]:
     """One of CHARTS ("losses", "outputs", "grads", "speed") for this run and earlier runs, as a Vega-Lite
     spec built fast from a cached template (for live refreshes)."""
     title, columns = CHARTS[name]
-    data = pa.concat_tables([series_table(rows, columns, smoothing)] +
-                            [series_table(past["rows"], columns, smoothing, run=past["label"]) for past in past_runs or []])
+    data = _with_past_runs(rows, past_runs, "rows", columns, smoothing)
     return _spec(data, title, height, name == "grads", events or [], presenter=presenter)
 
 
@@ -153,9 +160,7 @@ def quality_specs(evals: list[dict[str, Any]], events: list[tuple[int, str]] | N
     specs = []
     for key in quality_keys(evals):
         label = key.replace("_", " ")
-        data = pa.concat_tables([series_table(evals, [(key, label)])] +
-                                [series_table(past.get("evals", []), [(key, label)], run=past["label"])
-                                 for past in past_runs or []])
+        data = _with_past_runs(evals, past_runs, "evals", [(key, label)])
         specs.append((key, _spec(data, label, height, False, events or [], points=True, presenter=presenter)))
     return specs
 
