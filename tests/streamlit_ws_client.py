@@ -26,16 +26,22 @@ chosen options' text, not numbers):
   dropped (full run: everything older; fragment run: only that fragment's region), the frontend's
   stale-node rule. Widgets no longer in the tree lose their state.
 - A run ends at `script_finished` with a completed status; FINISHED_EARLY_FOR_RERUN is not an end.
+- With `follow_auto_reruns`, st.fragment(run_every=...) as the frontend's App.handleAutoRerun does it:
+  an `auto_rerun` message starts a timer for its fragment (the same interval again changes nothing)
+  that sends a fragment rerun with every widget state and is_auto_rerun every `interval` seconds,
+  without waiting for it; a full run's new_session and `stop_auto_rerun` cancel timers. With
+  `fetch_images`, every image URL that appears on the page is fetched once, as the browser's <img>
+  does. Otherwise `auto_rerun` messages are only recorded.
 
 Not modelled: reconnecting to an existing session, app_heartbeat, file uploads, forms (form widgets
-are sent immediately, not on submit), st.fragment(run_every=...) auto-reruns (`auto_rerun` messages are
-recorded, not acted on), dialogs' open/close bookkeeping, keyed tabs/expanders/popovers state,
+are sent immediately, not on submit), dialogs' open/close bookkeeping, keyed tabs/expanders/popovers state,
 transient elements (spinners, toasts), custom components, charts' selection state and
 date/time/colour/text widgets beyond plain string values. Only 127.0.0.1 / localhost URLs are accepted.
 """
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,8 +191,10 @@ class StreamlitSession:
     """One simulated browser tab. All waits are bounded by `timeout` seconds."""
 
     def __init__(self, timeout: float = 60.0, connect_timeout: float = 15.0,
-                 timezone: str = "UTC", locale: str = "en-US") -> None:
+                 timezone: str = "UTC", locale: str = "en-US", follow_auto_reruns: bool = False,
+                 fetch_images: bool = False) -> None:
         self.timeout, self.connect_timeout = timeout, connect_timeout
+        self.follow_auto_reruns, self.fetch_images = follow_auto_reruns, fetch_images
         self.timezone, self.locale = timezone, locale
         self.base_url = ""
         self.query = ""
@@ -196,7 +204,13 @@ class StreamlitSession:
         self.max_cached_age = DEFAULT_MAX_CACHED_AGE
         self.cache = _MessageCache()
         self.values: dict[str, WidgetState] = {}  # widget id -> state the frontend would send
-        self.auto_reruns: list[tuple[float, str]] = []  # (interval, fragment_id), recorded only
+        self.auto_reruns: list[tuple[float, str]] = []  # (interval, fragment_id) of every auto_rerun message
+        self.auto_reruns_sent = 0
+        self.images_fetched: list[str] = []  # with fetch_images: URLs fetched, in order
+        self.image_errors: list[str] = []
+        self._timers: dict[str, tuple[float, asyncio.Task]] = {}  # fragment id -> (interval, timer task)
+        self._fetching: set[asyncio.Task] = set()
+        self._seen_urls: set[str] = set()
         self.finished: list[int] = []  # script_finished statuses, in order
         self.messages_received = 0
         self._ws: Any = None
@@ -239,6 +253,9 @@ class StreamlitSession:
         return time.perf_counter() - start
 
     async def close(self) -> None:
+        self._cancel_timers(list(self._timers))
+        for task in list(self._fetching):
+            task.cancel()
         if self._ws is not None:
             try:
                 await asyncio.wait_for(self._ws.close(), 10)
@@ -287,6 +304,8 @@ class StreamlitSession:
             ns = msg.new_session
             self._run_id = msg.metadata.run.script_run_id
             self._run_fragments = list(msg.metadata.run.fragment_ids)
+            if not self._run_fragments:  # a full run: the frontend's cleanupAutoReruns
+                self._cancel_timers(list(self._timers))
             self._run_started_after[self._run_id] = self._sent
             if len(self._run_started_after) > 64:  # only recent runs matter
                 self._run_started_after.pop(next(iter(self._run_started_after)))
@@ -301,6 +320,10 @@ class StreamlitSession:
             self.query = msg.page_info_changed.query_string
         elif kind == "auto_rerun":
             self.auto_reruns.append((msg.auto_rerun.interval, msg.auto_rerun.fragment_id))
+            if self.follow_auto_reruns:
+                self._start_timer(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            self._cancel_timers(list(msg.stop_auto_rerun.fragment_ids))
         elif kind == "script_finished":
             status = msg.script_finished
             self.finished.append(status)
@@ -311,6 +334,8 @@ class StreamlitSession:
                     self._drop_stale(fragments)
                     self.cache.increment_run_count(self.max_cached_age, fragments)
                 self._forget_inactive_widgets()
+                if self.fetch_images:
+                    self._fetch_new_images()
                 async with self._done:
                     self._last_done = (run_id, status)
                     self._done.notify_all()
@@ -543,7 +568,8 @@ class StreamlitSession:
         """Like pressing R: a full rerun with the current widget states."""
         return await self._rerun(fragment_id="")
 
-    async def _rerun(self, fragment_id: str, states: list[WidgetState] | None = None) -> float:
+    def _rerun_msg(self, fragment_id: str, states: list[WidgetState] | None,
+                   is_auto_rerun: bool = False) -> bytes:
         if self._ws is None:
             raise ProtocolError("session is not open")
         if self._error is not None:
@@ -557,16 +583,21 @@ class StreamlitSession:
             rs.page_name = self.page_name
         if fragment_id:
             rs.fragment_id = fragment_id
+        rs.is_auto_rerun = is_auto_rerun
         rs.cached_message_hashes.extend(self.cache.hashes())
         ci = rs.context_info
         ci.timezone, ci.timezone_offset, ci.locale = self.timezone, 0, self.locale
         ci.url = f"{self.base_url}/{quote(self.page_name)}" + (f"?{self.query}" if self.query else "")
         ci.is_embedded, ci.color_scheme = False, "light"
+        return back.SerializeToString()
+
+    async def _rerun(self, fragment_id: str, states: list[WidgetState] | None = None) -> float:
+        data = self._rerun_msg(fragment_id, states)
         start = time.perf_counter()
         async with self._done:
             self._sent += 1
             sent = self._sent
-            await self._ws.send(back.SerializeToString())
+            await self._ws.send(data)
 
             def finished() -> bool:
                 run_id, _ = self._last_done
@@ -578,6 +609,69 @@ class StreamlitSession:
         if self._run_started_after.get(self._last_done[0], 0) < sent:
             raise ProtocolError(f"connection failed: {self._error!r}")
         return time.perf_counter() - start
+
+    # ------------------------------------------------------------------ what the browser does unasked
+    def _start_timer(self, fragment_id: str, interval: float) -> None:
+        if not fragment_id or interval <= 0:
+            return  # the frontend ignores an auto_rerun without a fragment
+        if fragment_id in self._timers and self._timers[fragment_id][0] == interval:
+            return  # re-registering the same interval does not restart the countdown
+        self._cancel_timers([fragment_id])
+        task = asyncio.create_task(self._auto_rerun_loop(fragment_id, interval), name=f"auto-rerun-{fragment_id}")
+        self._timers[fragment_id] = (interval, task)
+
+    def _cancel_timers(self, fragment_ids: list[str]) -> None:
+        for fragment_id in fragment_ids:
+            entry = self._timers.pop(fragment_id, None)
+            if entry is not None:
+                entry[1].cancel()
+
+    async def _auto_rerun_loop(self, fragment_id: str, interval: float) -> None:
+        """setInterval(sendUpdateWidgetsMessage(fragmentId, true)): send, do not wait for the run."""
+        while self._ws is not None and self._error is None:
+            await asyncio.sleep(interval)
+            try:
+                data = self._rerun_msg(fragment_id, None, is_auto_rerun=True)
+                async with self._done:
+                    self._sent += 1
+                    await self._ws.send(data)
+            except Exception:  # a closed connection: a waiting call reports it
+                return
+            self.auto_reruns_sent += 1
+
+    def _fetch_new_images(self) -> None:
+        for _, url in self.images():
+            if url not in self._seen_urls:
+                self._seen_urls.add(url)
+                task = asyncio.create_task(self._fetch_image(url))
+                self._fetching.add(task)
+                task.add_done_callback(self._fetching.discard)
+
+    async def _fetch_image(self, url: str) -> None:
+        try:
+            if await self.fetch(url):
+                self.images_fetched.append(url)
+            else:
+                self.image_errors.append(f"{url}: empty")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.image_errors.append(f"{url}: {type(exc).__name__}: {exc}")
+
+    async def wait_for_text(self, pattern: str, timeout: float | None = None) -> str:
+        """Wait until a text on the page (see `texts`) matches the regex `pattern` (re.search), as the
+        page changes on its own (auto-reruns); return that text."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            for text in self.texts():
+                if regex.search(text):
+                    return text
+            if self._error is not None:
+                raise ProtocolError(f"connection failed: {self._error!r}")
+            if time.monotonic() > deadline:
+                raise ProtocolError(f"no text matching {pattern!r}; have {self.texts()[:8]}")
+            await asyncio.sleep(0.1)
 
     # ------------------------------------------------------------------ reading the page
     def images(self) -> list[tuple[str, str]]:

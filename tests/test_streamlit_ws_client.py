@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import statistics
 import tempfile
 
@@ -144,6 +145,42 @@ def test_other_page_stays_selected_and_select_slider_sends_option_text(server):
             assert [c for c, _ in s.images() if c.startswith("fixed noise")] == [f"fixed noise at step {first}"]
             assert s.exceptions() == []
             await s.click("Stop")
+    run(go())
+    assert "Traceback" not in server.log()
+
+
+def test_follows_run_every_like_the_browser_and_stops_when_the_job_does(server):
+    """With follow_auto_reruns the Train page's live panel (st.fragment(run_every=1)) redraws on its own:
+    the step climbs and each new sample image is fetched once; the job's end is a full run, which
+    cancels the timer, and no auto-rerun is sent after it."""
+    async def go():
+        async with StreamlitSession(timeout=60, follow_auto_reruns=True, fetch_images=True) as s:
+            await s.open(server.url, "/train", "preset=nonsaturating-ring8")
+            assert not s._timers, "no job yet: the live panel has no run_every"
+            await s.click("Start")
+            first = await s.wait_for_text(r"^\*\*running\*\* · .* · step [1-9]", timeout=60)
+            assert s.auto_reruns and s.auto_reruns[-1][0] == 1.0 and s.auto_reruns[-1][1] in s._timers
+            sent_at_first = s.auto_reruns_sent
+            step = int(re.search(r"step ([\d,]+)", first).group(1).replace(",", ""))
+            later = await s.wait_for_text(r"^\*\*running\*\*", timeout=5)
+            deadline = asyncio.get_running_loop().time() + 30
+            while int(re.search(r"step ([\d,]+)", later).group(1).replace(",", "")) <= step:
+                assert asyncio.get_running_loop().time() < deadline, "the step never climbed: no auto-rerun ran"
+                await asyncio.sleep(0.5)
+                later = await s.wait_for_text(r"^\*\*running\*\*", timeout=5)
+            await asyncio.sleep(2.5)
+            assert s.auto_reruns_sent >= sent_at_first + 2, "the timer keeps sending about once a second"
+            assert s._sent > s.auto_reruns_sent, "auto-reruns are counted apart from the clicks"
+            assert len(s.images_fetched) >= 2 and not s.image_errors, (s.images_fetched, s.image_errors)
+            assert len(set(s.images_fetched)) == len(s.images_fetched), "an image is fetched once"
+            await s.click("Stop")
+            await s.wait_for_text(r"^\*\*stopped\*\*", timeout=30)
+            await asyncio.sleep(0.5)
+            assert not s._timers, "the job's end reran the page in full, which cancels the timers"
+            sent = s.auto_reruns_sent
+            await asyncio.sleep(2.5)
+            assert s.auto_reruns_sent == sent
+            assert s.exceptions() == []
     run(go())
     assert "Traceback" not in server.log()
 
