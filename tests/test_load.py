@@ -156,7 +156,8 @@ def settle_rss(pid: int, target: float, seconds: float = 60.0) -> list[int]:
 async def run_load(server) -> dict:
     rng = random.Random(30)
     result: dict = {"sessions": SESSIONS, "moves_per_session": MOVES, "idle_moves": IDLE_MOVES,
-                    "think_seconds": list(THINK_SECONDS), "client": "streamlit websocket protocol",
+                    "think_seconds": list(THINK_SECONDS),
+                    "client": "streamlit websocket protocol (the 2 training sessions follow run_every)",
                     "hardware": hardware()}
     result["rss_start_mb"] = rss_bytes(server.pid) / 2**20
     # 1. warm-up and idle latency: one session, nothing else running
