@@ -19,8 +19,10 @@ import sys
 import threading
 import time
 import traceback
+import types
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -86,7 +88,8 @@ class WorkerJob(JobInterface):
         self.started_at = time.monotonic()
         self._process = ctx.Process(target=worker_main, name=f"WorkerJob-{self.name or id(self)}", daemon=True,
                                     args=(child_commands, child_updates, self.config, paused, self._args))
-        self._process.start()
+        with _no_main_for_children():
+            self._process.start()
         child_commands.close()
         child_updates.close()
         self._reader = threading.Thread(target=self._read_updates, args=(updates,), daemon=True,
@@ -320,6 +323,31 @@ def _handle(job: TrainingJob, op: str, args: tuple) -> Any:
             raise RuntimeError("the job's trainer is not ready")
         return job.call(fn, *fn_args, **fn_kwargs)
     raise ValueError(f"unknown worker command {op!r}")
+
+
+_MAIN_SWAP = threading.Lock()
+
+
+@contextmanager
+def _no_main_for_children() -> Iterator[None]:
+    """Start a spawned child without re-running the parent's `__main__`.
+
+    spawn runs the parent's main script again in the child (as `__mp_main__`) so that objects pickled
+    from it can be found. The worker needs nothing from it: its target and arguments live in this
+    package. And a host that runs scripts as its `__main__` (Streamlit installs each page run's app
+    script there) would have every worker run the whole app, in bare mode, before it trains. While
+    the child's preparation data is taken, `__main__` is an empty module; the host's is put back
+    unless the host replaced it meanwhile.
+    """
+    with _MAIN_SWAP:
+        host_main = sys.modules.get("__main__")
+        empty = types.ModuleType("__main__")
+        sys.modules["__main__"] = empty
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is empty and host_main is not None:
+                sys.modules["__main__"] = host_main
 
 
 def worker_main(commands, updates, config: TrainConfig, paused: bool, args: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -166,3 +167,18 @@ def test_history_mirror_follows_thinning(monkeypatch):
     assert len(source.snapshots()) <= 8 and all((a == s).all() for s, a in mirror.snapshots())
     empty, _ = source.delta(cursor)
     assert not empty["rows"] and not empty["snapshots"] and empty["keep"] is None
+
+
+def test_worker_does_not_rerun_the_hosts_main_script(worker, tmp_path, monkeypatch):
+    """Streamlit installs each run's app script as `__main__`; spawn would run it again in every worker
+    (the whole app, in bare mode, before training). The worker starts without it."""
+    marker = tmp_path / "main-ran"
+    script = tmp_path / "host_app.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the host script ran in the worker')\n")
+    host_main = types.ModuleType("__main__")
+    host_main.__file__ = str(script)  # what Streamlit's script runner sets; no __spec__
+    monkeypatch.setitem(sys.modules, "__main__", host_main)
+    job = worker().start()
+    assert sys.modules["__main__"] is host_main, "the host's __main__ is back right after the start"
+    assert job.wait_until(10, timeout=120), job.message
+    assert not marker.exists(), marker.read_text()
