@@ -159,6 +159,12 @@ def test_follows_run_every_like_the_browser_and_stops_when_the_job_does(server):
             assert not s._timers, "no job yet: the live panel has no run_every"
             await s.click("Start")
             first = await s.wait_for_text(r"^\*\*running\*\* · .* · step [1-9]", timeout=60)
+            # the job's start reruns the page in full (its buttons change): that run's new_session cancels
+            # the first timer, and its own auto_rerun message comes after the panel's text
+            for _ in range(100):
+                if s._timers:
+                    break
+                await asyncio.sleep(0.1)
             assert s.auto_reruns and s.auto_reruns[-1][0] == 1.0 and s.auto_reruns[-1][1] in s._timers
             sent_at_first = s.auto_reruns_sent
             step = int(re.search(r"step ([\d,]+)", first).group(1).replace(",", ""))
