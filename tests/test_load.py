@@ -14,10 +14,9 @@ never does and the idle phase does not pay.
   4. everyone leaves; the jobs are stopped; the server's memory is read until it settles.
 A move's latency runs from sending the slider's new value to the end of that run (script_finished)
 plus fetching the new image over HTTP. Checks: every move of every session got a new image, the
-training sessions' live panels kept redrawing (and their images loading) while the class explored, p95
-under load <= 3x idle p95, no exception, error or warning in the server log and no exception on any
-page, the server's RSS back
-within 10% of its reading after warm-up. Bounded: fixed counts, every wait has a timeout, and the
+training sessions' live panels kept redrawing (and their images loading) while the class explored,
+p95 under load <= 3x idle p95, no exception, error or warning in the server log and no exception on
+any page, the server's RSS back within 10% of its reading after warm-up. Bounded: fixed counts, every wait has a timeout, and the
 whole run is capped by pytest-timeout. Results: benchmarks/results/loadtest.json (summarised in
 README.md, "Classroom load test"). Settings: LOAD_SESSIONS (30), LOAD_MOVES (12), LOAD_IDLE_MOVES (40).
 """
