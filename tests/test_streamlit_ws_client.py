@@ -149,6 +149,11 @@ def test_other_page_stays_selected_and_select_slider_sends_option_text(server):
     assert "Traceback" not in server.log()
 
 
+def step_of(status_line: str) -> int:
+    """The step count in the Train page's status line ("… · step 1,234 · …")."""
+    return int(re.search(r"step ([\d,]+)", status_line).group(1).replace(",", ""))
+
+
 def test_follows_run_every_like_the_browser_and_stops_when_the_job_does(server):
     """With follow_auto_reruns the Train page's live panel (st.fragment(run_every=1)) redraws on its own:
     the step climbs and each new sample image is fetched once; the job's end is a full run, which
@@ -167,10 +172,10 @@ def test_follows_run_every_like_the_browser_and_stops_when_the_job_does(server):
                 await asyncio.sleep(0.1)
             assert s.auto_reruns and s.auto_reruns[-1][0] == 1.0 and s.auto_reruns[-1][1] in s._timers
             sent_at_first = s.auto_reruns_sent
-            step = int(re.search(r"step ([\d,]+)", first).group(1).replace(",", ""))
+            step = step_of(first)
             later = await s.wait_for_text(r"^\*\*running\*\*", timeout=5)
             deadline = asyncio.get_running_loop().time() + 30
-            while int(re.search(r"step ([\d,]+)", later).group(1).replace(",", "")) <= step:
+            while step_of(later) <= step:
                 assert asyncio.get_running_loop().time() < deadline, "the step never climbed: no auto-rerun ran"
                 await asyncio.sleep(0.5)
                 later = await s.wait_for_text(r"^\*\*running\*\*", timeout=5)
