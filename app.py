@@ -7,11 +7,11 @@ from app_shared.session_janitor import session_janitor
 st.set_page_config(page_title="GAN Playground", page_icon=":material/auto_awesome:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/explore.py", title="Explore", icon=":material/explore:", default=True, url_path="explore"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("app_pages/playground.py", title="2-D playground", icon=":material/scatter_plot:", url_path="playground"),
-    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
-    st.Page("app_pages/apply.py", title="Apply", icon=":material/science:", url_path="apply"),
+    st.Page("app_pages/explore/page.py", title="Explore", icon=":material/explore:", default=True, url_path="explore"),
+    st.Page("app_pages/train/page.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/playground/page.py", title="2-D playground", icon=":material/scatter_plot:", url_path="playground"),
+    st.Page("app_pages/learn/page.py", title="Learn", icon=":material/school:", url_path="learn"),
+    st.Page("app_pages/apply/page.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]
 
 session_janitor().seen(browser_session_id())  # a closed tab's memory is given back after a while

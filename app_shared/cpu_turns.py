@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 _turn = threading.Lock()
 TURNS_ON = os.environ.get("GAN_CPU_TURNS", "1") != "0"

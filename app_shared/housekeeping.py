@@ -6,7 +6,7 @@ session still connected?"; this file is the one place either is done.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class Every:

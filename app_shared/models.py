@@ -13,8 +13,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan_core import GAN, PRETRAINED_DIR, list_pretrained, load_checkpoint
-from gan_core.checkpoint import atomic_write_bytes
-from gan_core.safety import is_inside, load_uploaded_checkpoint
+from gan_core.io.checkpoint import atomic_write_bytes
+from gan_core.io.safety import is_inside, load_uploaded_checkpoint
 
 from . import session as _session
 from .session import APP_RUNS_DIR, safe_name, session_dir

@@ -19,9 +19,7 @@ import re
 import time
 
 from benchmarks.common import hardware, summary_ms, write_result
-
-from tests.browser_helpers import exception_text, image_src, wait_app_idle, wait_image
-from tests.browser_helpers import FIND_IMAGE_JS
+from tests.browser_helpers import FIND_IMAGE_JS, exception_text, image_src, wait_app_idle, wait_image
 from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
 
 CAPTION = "sample*"  # Explore: "sample — 7"; the floor app: "sample"
@@ -146,8 +144,9 @@ def training_in_second_session(browser, url: str):
 def server_side(reps: int = 200) -> dict:
     """Generate + PNG-encode one Explore image in-process (the work behind each slider move)."""
     import torch
+
     from gan_core import load_checkpoint, resolve_checkpoint, sample_latents
-    from gan_core.images import grid, png_bytes
+    from gan_core.io.images import grid, png_bytes
     torch.set_num_threads(1)
     gan = load_checkpoint(resolve_checkpoint("mnist-cgan"), "cpu")
     z = sample_latents(1, gan.z_dim, seed=0)

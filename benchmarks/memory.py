@@ -15,7 +15,6 @@ import re
 import time
 
 from benchmarks.common import hardware, write_result
-
 from tests.browser_helpers import wait_app_idle, wait_image
 from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, rss_bytes, running_server
 

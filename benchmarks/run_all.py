@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import RESULTS, REPO
+from benchmarks.common import REPO, RESULTS
 
 BENCHMARKS = [
     ("train_throughput", ["--seconds", "4", "--rounds", "3"]),

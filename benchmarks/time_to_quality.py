@@ -2,7 +2,7 @@
 
 Trains with the gan_core Trainer (batch 64, z_dim 64, lr 5e-4 for G and D, EMA 0.99 of G's weights —
 the EMA generator is the one evaluated) on CPU with the thread count a TrainingJob uses, and every `--eval-every` seconds of training generates a balanced batch (equal
-numbers of each class) and asks the project classifier (gan_core.classifier.load_classifier("mnist"))
+numbers of each class) and asks the project classifier (gan_core.eval.classifier.load_classifier("mnist"))
 which digit each one is. The clock counts training only; evaluation time is reported separately.
 Target: 90% class accuracy in < 120 s. The MNIST files here are its 10k test split (see README).
 
@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.common import hardware, write_result
-
 import torch
 
+from benchmarks.common import hardware, write_result
 from gan_core import TrainConfig, Trainer, class_labels, load_dataset, sample_latents
-from gan_core.classifier import load_classifier, load_classifier_file, predict
-from gan_core.job import default_num_threads
+from gan_core.eval.classifier import load_classifier, load_classifier_file, predict
+from gan_core.train.job import default_num_threads
 
 
 def class_accuracy(trainer: Trainer, classifier, z: torch.Tensor, labels: torch.Tensor) -> float:

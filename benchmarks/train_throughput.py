@@ -4,7 +4,7 @@ The reference is the loop most GAN tutorials teach: a torchvision-style Dataset 
 uint8 image into a PIL image and applies ToTensor + Normalize per item, a DataLoader (batch B,
 shuffle, num_workers=0), separate D passes for real and fake, a fresh generator forward for the
 G step, default Adam, and `.item()` on both losses every step. Both sides use the same
-`cgan-mlp` generator and discriminator classes (gan_core.models) and the same torch threads.
+`cgan-mlp` generator and discriminator classes (gan_core.nn.models) and the same torch threads.
 Rounds alternate between the two so that noise from the shared machine hits both alike.
 
 Run: python -m benchmarks.train_throughput [--seconds 4] [--rounds 3]
@@ -15,8 +15,6 @@ import argparse
 import statistics
 import time
 
-from benchmarks.common import hardware, write_result
-
 import numpy as np
 import torch
 from PIL import Image
@@ -24,9 +22,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
+from benchmarks.common import hardware, write_result
 from gan_core import TrainConfig, Trainer, load_dataset
-from gan_core.data import locate_idx
-from gan_core.models import MLPDiscriminator, MLPGenerator
+from gan_core.data.datasets import locate_idx
+from gan_core.nn.models import MLPDiscriminator, MLPGenerator
 
 Z_DIM, NUM_CLASSES, SHAPE = 64, 10, (1, 28, 28)
 

@@ -11,17 +11,25 @@ Public API (the app and the command line use only these):
     class_labels                                              latent tools
     pick_device                                               device
 """
-from .checkpoint import (GAN, PRETRAINED_DIR, CheckpointError, list_pretrained, load_checkpoint,
-                         load_checkpoint_bytes, resolve_checkpoint, save_checkpoint)
-from .config import TrainConfig
-from .data import IMAGE_DATASETS, TOY_DATASETS, Dataset, DataNotFoundError, load_dataset
-from .device import pick_device
-from .job import JobState, TrainingJob
-from .latent import class_labels, interpolate, lerp, sample_latents, slerp, truncate
-from .losses import LOSS_NAMES, get_loss
-from .models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
-from .trainer import DivergedError, Trainer
-from .worker_job import WorkerJob
+from gan_core.data.datasets import IMAGE_DATASETS, TOY_DATASETS, DataNotFoundError, Dataset, load_dataset
+from gan_core.device import pick_device
+from gan_core.explore.latent import class_labels, interpolate, lerp, sample_latents, slerp, truncate
+from gan_core.io.checkpoint import (
+                         GAN,
+                         PRETRAINED_DIR,
+                         CheckpointError,
+                         list_pretrained,
+                         load_checkpoint,
+                         load_checkpoint_bytes,
+                         resolve_checkpoint,
+                         save_checkpoint,
+)
+from gan_core.nn.losses import LOSS_NAMES, get_loss
+from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
+from gan_core.train.config import TrainConfig
+from gan_core.train.job import JobState, TrainingJob
+from gan_core.train.trainer import DivergedError, Trainer
+from gan_core.train.worker import WorkerJob
 
 __all__ = [
     "GAN", "PRETRAINED_DIR", "CheckpointError", "list_pretrained", "load_checkpoint", "load_checkpoint_bytes",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-from typing import Any, Callable, Coroutine, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

@@ -259,13 +259,13 @@ class StreamlitSession:
         if self._ws is not None:
             try:
                 await asyncio.wait_for(self._ws.close(), 10)
-            except (asyncio.TimeoutError, OSError):
+            except (TimeoutError, OSError):
                 pass
         if self._reader is not None:
             self._reader.cancel()
             try:
                 await asyncio.wait_for(self._reader, 5)
-            except (asyncio.CancelledError, asyncio.TimeoutError, Exception):
+            except (TimeoutError, asyncio.CancelledError, Exception):
                 pass
         self._ws = self._reader = None
 
@@ -604,7 +604,7 @@ class StreamlitSession:
                 return self._error is not None or self._run_started_after.get(run_id, 0) >= sent
             try:
                 await asyncio.wait_for(self._done.wait_for(finished), self.timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ProtocolError(f"no script_finished within {self.timeout:.0f}s") from None
         if self._run_started_after.get(self._last_done[0], 0) < sent:
             raise ProtocolError(f"connection failed: {self._error!r}")

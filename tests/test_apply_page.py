@@ -5,12 +5,12 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import require
 from streamlit.testing.v1 import AppTest
 
-from conftest import require
 from gan_core import PRETRAINED_DIR, build_models, save_checkpoint
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "apply.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "apply" / "page.py")
 SHIPPED = Path(os.environ.get("GAN_TEST_PRETRAINED", PRETRAINED_DIR))
 
 
@@ -19,11 +19,11 @@ def apply_app(tmp_path, monkeypatch, mnist_dir):
     """An AppTest of the Apply page over the shipped models and a temporary session folder."""
     import app_shared.models
     import app_shared.session
-    import gan_core.checkpoint
+    import gan_core.io.checkpoint
     require((SHIPPED / "mnist-cgan.safetensors").is_file(), f"shipped mnist-cgan in {SHIPPED}")
-    for module in (app_shared.models, gan_core.checkpoint):
+    for module in (app_shared.models, gan_core.io.checkpoint):
         monkeypatch.setattr(module, "PRETRAINED_DIR", SHIPPED)
-    monkeypatch.setattr(app_shared.models, "list_pretrained", lambda: gan_core.checkpoint.list_pretrained(SHIPPED))
+    monkeypatch.setattr(app_shared.models, "list_pretrained", lambda: gan_core.io.checkpoint.list_pretrained(SHIPPED))
     monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
     monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
     tests = []
@@ -114,7 +114,7 @@ def test_stop_ends_the_thread(apply_app):
 
 
 def test_server_wide_cap_gives_a_clear_message(apply_app, monkeypatch):
-    import app_shared.apply_jobs as aj
+    import app_pages.apply.jobs as aj
     monkeypatch.setattr(aj, "MAX_RUNNING", 1)
     first, second = apply_app(), apply_app()
     for at in (first, second):

@@ -15,11 +15,10 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from gan_core.cli import main
-from gan_core.models import build_models
-from gan_core.safety import (UnsafeInputError, extract_image_zip, is_inside, load_uploaded_checkpoint,
-                             resolve_inside)
+from gan_core.cli.main import main
+from gan_core.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from gan_core.io.safety import UnsafeInputError, extract_image_zip, is_inside, load_uploaded_checkpoint, resolve_inside
+from gan_core.nn.models import build_models
 
 META = {"model": "cgan-mlp", "z_dim": 4, "num_classes": 3, "image_shape": [1, 28, 28]}
 
@@ -303,8 +302,8 @@ def test_json_missing_invalid_or_huge(capsys, tmp_path, checkpoint):
 
 def test_huge_files_are_refused_before_reading(capsys, tmp_path, checkpoint, monkeypatch):
     """A weights file over the cap is refused by its size (a sparse file: no disk or memory used)."""
-    from gan_core import checkpoint as ckpt_module
-    from gan_core import safety
+    from gan_core.io import checkpoint as ckpt_module
+    from gan_core.io import safety
     huge = copy_checkpoint(checkpoint, tmp_path)
     with open(huge, "r+b") as f:
         f.truncate(ckpt_module.MAX_CHECKPOINT_BYTES + 1)
@@ -406,7 +405,7 @@ def test_unsafe_zip_is_rejected_and_writes_nothing(tmp_path, case):
 
 
 def test_zip_caps_on_count_size_and_pixels(tmp_path, monkeypatch):
-    from gan_core import safety
+    from gan_core.io import safety
     many = make_zip([(f"{i}.png", image_png(i)) for i in range(6)])
     with pytest.raises(UnsafeInputError, match="6 entries; the limit is 5"):
         extract_image_zip(many, tmp_path / "d1", max_files=5)

@@ -49,7 +49,7 @@ def digit_class(pixels: np.ndarray) -> int | None:
     import torch
     from PIL import Image
 
-    from gan_core.classifier import classifier_path, load_classifier
+    from gan_core.eval.classifier import classifier_path, load_classifier
     if not classifier_path("mnist").with_suffix(".safetensors").is_file():
         return None
     small = np.asarray(Image.fromarray(pixels).resize((28, 28), Image.BOX), dtype=np.float32)

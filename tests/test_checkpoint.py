@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_core import CheckpointError, TrainConfig, Trainer, class_labels, load_checkpoint, sample_latents
-from gan_core.checkpoint import atomic_write_bytes, checkpoint_paths, resolve_checkpoint
+from gan_core.io.checkpoint import atomic_write_bytes, checkpoint_paths, resolve_checkpoint
 from tests.test_models_losses import tiny_images
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.data import toy_modes
-from gan_core.metrics import toy_mode_metrics
+from gan_core.data.datasets import toy_modes
+from gan_core.eval.metrics import toy_mode_metrics
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import data as data_mod
-from gan_core.data import DataNotFoundError, load_dataset, sample_toy, toy_modes
+from gan_core.data import datasets as data_mod
+from gan_core.data.datasets import DataNotFoundError, load_dataset, sample_toy, toy_modes
 
 
 def write_idx(folder, prefix, n, label_value, image_value=0):

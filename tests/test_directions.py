@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import torch
 
-from gan_core.checkpoint import GAN
-from gan_core.class_blend import generate_blended
-from gan_core.classifier import SmallCNN
-from gan_core.directions import apply_directions, capture_activations, find_directions
-from gan_core.latent import sample_latents
-from gan_core.models import build_models
-from gan_core.neighbours import build_index, nearest, typical_distance
+from gan_core.eval.classifier import SmallCNN
+from gan_core.eval.neighbours import build_index, nearest, typical_distance
+from gan_core.explore.class_blend import generate_blended
+from gan_core.explore.directions import apply_directions, capture_activations, find_directions
+from gan_core.explore.latent import sample_latents
+from gan_core.io.checkpoint import GAN
+from gan_core.nn.models import build_models
 
 
 def make_gan(model: str = "cgan-mlp", z_dim: int = 16, classes: int | None = 10) -> GAN:

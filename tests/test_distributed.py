@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from gan_core.checkpoint import load_checkpoint
-from gan_core.data import load_dataset
-from gan_core.distributed import DEBUG_DIR_ENV, launch_info, weights_hash
-from gan_core.models import build_models
+from gan_core.data.datasets import load_dataset
+from gan_core.io.checkpoint import load_checkpoint
+from gan_core.nn.models import build_models
+from gan_core.train.distributed import DEBUG_DIR_ENV, launch_info, weights_hash
 
 REPO = Path(__file__).resolve().parent.parent
 TORCHRUN = Path(sys.executable).with_name("torchrun")
@@ -106,7 +106,7 @@ def test_not_under_torchrun_means_single_process(monkeypatch):
 
 
 def test_shards_are_disjoint_and_cover_the_data(tmp_path):
-    from gan_core.data import Dataset
+    from gan_core.data.datasets import Dataset
     images = torch.arange(10, dtype=torch.float32).view(10, 1, 1, 1)
     full = Dataset("t", "image", (1, 1, 1), ("a", "b"), images=images, labels=torch.arange(10) % 2)
     a, b = full.shard(0, 2), full.shard(1, 2)

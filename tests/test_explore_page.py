@@ -1,4 +1,4 @@
-"""Explore page (app_pages/explore.py) through Streamlit's AppTest, plus its computation and model cache.
+"""Explore page (app_pages/explore/page.py) through Streamlit's AppTest, plus its computation and model cache.
 
 Shipped models are covered when present (required under CI); tiny random-weight checkpoints are
 written into a temporary session folder so every control is tested whatever is shipped.
@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO, require
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO, require
-from tests.helpers import run_async
 from gan_core import list_pretrained, save_checkpoint
-from gan_core.checkpoint import read_meta
-from gan_core.models import build_models
+from gan_core.io.checkpoint import read_meta
+from gan_core.nn.models import build_models
+from tests.helpers import run_async
 
 APP = str(REPO / "app.py")
 UID = "sess1"
@@ -191,10 +191,10 @@ def grid_tile(grid_img: np.ndarray, row: int, col: int, size: int = 28, pad: int
 
 def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
     """The grid follows z at once, but its other columns (other seeds) are generated once per seed/truncation."""
-    from app_shared import explore_compute
+    from app_pages.explore import compute
     calls = []
-    real = explore_compute.other_columns
-    monkeypatch.setattr(explore_compute, "other_columns", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
+    real = compute.other_columns
+    monkeypatch.setattr(compute, "other_columns", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
     at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
     assert calls == [(4242, 1.0)]
     assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
@@ -295,8 +295,8 @@ def test_upload_is_validated_then_saved_and_selected(env, tmp_path):
 # ---------------------------------------------------------------- interpolation, downloads, memorisation
 
 def test_interpolation_downloads_and_memorisation(env, monkeypatch):
-    from app_shared import explore_cache
-    from gan_core.neighbours import build_index
+    from app_pages.explore import cache
+    from gan_core.eval.neighbours import build_index
 
     at = ok(env({"model": TINY_CGAN, "seed": "3", "class": "2"}).run())
     labels = {b.label for b in at.download_button}
@@ -312,14 +312,14 @@ def test_interpolation_downloads_and_memorisation(env, monkeypatch):
     frames = ok(at).session_state["ex_frames"]
     grid_img = at.session_state["ex_grid"]
     assert len(frames) == 8 and grid_img.ndim == 2  # a gray model's grid stays gray, labels and all
-    from app_shared.explore_compute import image_array
+    from app_pages.explore.compute import image_array
     assert np.array_equal(image_array(frames[0:1]), image(at)), "class A end of the blend is the sample itself"
 
     # memorisation: an index that holds the current sample among noise must find it at distance 0
     sample = at.session_state["ex_current"]["x"]
     noise = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     index = build_index(torch.cat([noise[:12], sample, noise[12:]]), None, None, "mnist")
-    monkeypatch.setattr(explore_cache, "neighbour_index", lambda dataset: (index, 1.0))
+    monkeypatch.setattr(cache, "neighbour_index", lambda dataset: (index, 1.0))
     assert not [t for t in at.toggle if t.key == "ex_nn"], "the closed memorisation expander builds nothing"
     at.session_state["ex_mem_open"] = True  # what expanding it does (a lazy st.expander; AppTest cannot click it)
     ok(at.run())
@@ -332,7 +332,7 @@ def test_interpolation_downloads_and_memorisation(env, monkeypatch):
 # ---------------------------------------------------------------- speed and the model cache
 
 def test_one_image_generates_well_under_10_ms(env):
-    from app_shared.explore_compute import base_latent, generate_one
+    from app_pages.explore.compute import base_latent, generate_one
     from gan_core import load_checkpoint
     paths = [REPO / "pretrained" / f"{n}.safetensors" for n in list_pretrained()] + [env.own / "tiny-cgan.safetensors"]
     for path in paths:
@@ -371,8 +371,8 @@ def test_heap_freeze_is_renewed_so_closed_sessions_are_freed(monkeypatch):
     """Frozen objects skip Streamlit's per-run gc.collect; a renewal (every FREEZE_EVERY_S) frees dead ones."""
     import weakref
 
-    from app_shared import explore_cache
-    monkeypatch.setattr(explore_cache, "_frozen_at", [])
+    from app_pages.explore import cache
+    monkeypatch.setattr(cache, "_frozen_at", [])
 
     class Node:
         pass
@@ -381,12 +381,12 @@ def test_heap_freeze_is_renewed_so_closed_sessions_are_freed(monkeypatch):
     a.me = a  # a cycle: only the cyclic collector can free it
     ref = weakref.ref(a)
     t0 = 1000.0
-    assert explore_cache.keep_heap_frozen(now=t0) and gc.get_freeze_count() > 0
+    assert cache.keep_heap_frozen(now=t0) and gc.get_freeze_count() > 0
     del a
     gc.collect()
     assert ref() is not None, "frozen: the per-run collection does not walk it"
-    assert not explore_cache.keep_heap_frozen(now=t0 + 10), "at most one renewal per period"
-    assert explore_cache.keep_heap_frozen(now=t0 + explore_cache.FREEZE_EVERY_S)
+    assert not cache.keep_heap_frozen(now=t0 + 10), "at most one renewal per period"
+    assert cache.keep_heap_frozen(now=t0 + cache.FREEZE_EVERY_S)
     assert ref() is None, "the renewal collected what died while frozen"
 
 
@@ -425,7 +425,7 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
 
 def test_row_labels_keep_the_pictures_mode():
     """Gray grids stay gray (a third of the bytes per move); colour grids get the same labels in colour."""
-    from app_shared.explore_compute import row_labels
+    from app_pages.explore.compute import row_labels
     gray, rgb = np.zeros((60, 40), np.uint8), np.zeros((60, 40, 3), np.uint8)
     g, c = row_labels(gray, ["zero", "one"], pitch=30, top=0), row_labels(rgb, ["zero", "one"], pitch=30, top=0)
     assert g.shape == (60, 150) and c.shape == (60, 150, 3)

@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from gan_core import JobState, TrainConfig, TrainingJob
-from gan_core.checkpoint import load_checkpoint
-from gan_core.data import Dataset, load_dataset
+from gan_core.data.datasets import Dataset, load_dataset
+from gan_core.io.checkpoint import load_checkpoint
 from tests.helpers import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,8 +61,8 @@ def test_divergence_mid_run_stops_job_and_keeps_last_checkpoint(tmp_path, mnist_
 WRITER = r"""
 import sys
 import torch
-from gan_core.checkpoint import save_checkpoint
-from gan_core.models import build_models
+from gan_core.io.checkpoint import save_checkpoint
+from gan_core.nn.models import build_models
 
 path = sys.argv[1]
 G, D = build_models("cgan-mlp", 64, (1, 28, 28), 10)  # about 8 MB of weights per write

@@ -9,7 +9,6 @@ from gan_core import JobState, TrainConfig, TrainingJob
 from tests.helpers import wait_for
 
 
-
 @pytest.fixture
 def job():
     jobs = []

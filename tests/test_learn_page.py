@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import require
 from streamlit.testing.v1 import AppTest
 
-from conftest import require
-from gan_core import PRETRAINED_DIR, lesson
-from gan_core.presets import PRESETS
+from gan_core import PRETRAINED_DIR
+from gan_core.teach import lesson
+from gan_core.teach.presets import PRESETS
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "learn.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "learn" / "page.py")
 # Shipped models come from pretrained/; GAN_TEST_PRETRAINED points the tests at another folder during development.
 SHIPPED = Path(os.environ.get("GAN_TEST_PRETRAINED", PRETRAINED_DIR))
 
@@ -132,7 +133,7 @@ def test_class_by_z_grid_and_latent_slider_follow_the_widgets(learn_app):
 
 def test_class_z_grid_shares_z_down_columns():
     require((SHIPPED / "mnist-cgan.safetensors").is_file(), f"shipped mnist-cgan in {SHIPPED}")
-    from app_shared import learn_models as lm
+    from app_pages.learn import models as lm
     from gan_core import load_checkpoint, sample_latents
 
     gan = load_checkpoint(SHIPPED / "mnist-cgan")
@@ -141,7 +142,7 @@ def test_class_z_grid_shares_z_down_columns():
     z = sample_latents(3, gan.z_dim, seed=5)
     assert torch.allclose(images[7 * 3 + 1], gan.generate(z[1:2], torch.tensor([7]))[0], atol=1e-5)
     assert not torch.allclose(images[1], images[3 + 1])  # another class, same z: another image
-    from gan_core.directions import find_directions
+    from gan_core.explore.directions import find_directions
     directions = find_directions(gan, k=3, n_samples=200)
     sweep = lm.direction_sweep(gan, directions, 1, [-2.0, 0.0, 2.0], seed=0, label=4)
     assert sweep.shape == (3, 1, 28, 28) and not torch.allclose(sweep[0], sweep[2])
@@ -152,8 +153,8 @@ def test_class_z_grid_shares_z_down_columns():
 def test_mode_collapse_example_counts_modes_of_the_shipped_toys(learn_app):
     require((SHIPPED / "ring8-collapsed.safetensors").is_file(), f"shipped ring8 models in {SHIPPED}")
     from gan_core import load_checkpoint
-    from gan_core.data import toy_modes
-    from gan_core.metrics import toy_mode_metrics
+    from gan_core.data.datasets import toy_modes
+    from gan_core.eval.metrics import toy_mode_metrics
 
     captions = [c for img in learn_app.get("image") for c in img.captions]
     modes, std = toy_modes("ring8")

@@ -1,4 +1,4 @@
-"""gan_core.lesson: the Learn page's numbers, checked against independent formulas."""
+"""gan_core.teach.lesson: the Learn page's numbers, checked against independent formulas."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import lesson
+from gan_core.teach import lesson
 
 
 def normal_pdf(x: float, m: float, s: float) -> float:
@@ -65,7 +65,7 @@ def test_generator_loss_gradients_match_autograd():
 
 @pytest.mark.parametrize("loss", ["nonsaturating", "minimax"])
 def test_toy_gradients_match_autograd_on_the_engine_losses(loss):
-    from gan_core.losses import bce_d_loss, get_loss
+    from gan_core.nn.losses import bce_d_loss, get_loss
 
     rng = np.random.default_rng(1)
     real, z = 2 + 0.5 * rng.standard_normal(64), rng.standard_normal(64)

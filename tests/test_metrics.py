@@ -1,4 +1,4 @@
-"""gan_core.metrics and gan_core.classifier: the numbers are right, separate good from bad, and are deterministic."""
+"""gan_core.eval.metrics and gan_core.eval.classifier: the numbers are right, separate good from bad, and are deterministic."""
 import json
 import math
 import subprocess
@@ -8,14 +8,29 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import require
-from gan_core.classifier import (SmallCNN, accuracy, classifier_path, load_classifier, load_classifier_file, predict,
-                                 save_classifier, train_classifier)
-from gan_core.checkpoint import CheckpointError, list_pretrained
-from gan_core.data import load_dataset, toy_modes
-from gan_core.metrics import (class_coverage, evaluate, feature_stats, frechet_distance, image_metrics,
-                              toy_mode_metrics, trainer_evaluator)
+
+from gan_core.data.datasets import load_dataset, toy_modes
+from gan_core.eval.classifier import (
+    SmallCNN,
+    accuracy,
+    classifier_path,
+    load_classifier,
+    load_classifier_file,
+    predict,
+    save_classifier,
+    train_classifier,
+)
+from gan_core.eval.metrics import (
+    class_coverage,
+    evaluate,
+    feature_stats,
+    frechet_distance,
+    image_metrics,
+    toy_mode_metrics,
+    trainer_evaluator,
+)
+from gan_core.io.checkpoint import CheckpointError, list_pretrained
 
 REPO = Path(__file__).resolve().parent.parent
 

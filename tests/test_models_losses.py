@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from gan_core import LOSS_NAMES, MODEL_NAMES, TrainConfig, Trainer, build_models, get_loss
-from gan_core.augment import diff_augment
-from gan_core.data import Dataset
-from gan_core.losses import gradient_penalty, r1_penalty
+from gan_core.data.datasets import Dataset
+from gan_core.nn.augment import diff_augment
+from gan_core.nn.losses import gradient_penalty, r1_penalty
 
 
 def tiny_images(n=64, classes=10, channels=1, size=28) -> Dataset:

@@ -7,15 +7,15 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app_pages.playground import plot as pp
 from app_shared import jobs as jobs_mod
-from app_shared import playground_plot as pp
 from gan_core import Trainer
-from gan_core.diagnostics import toy_spread
-from gan_core.presets import PRESETS, presets_for
+from gan_core.eval.diagnostics import toy_spread
+from gan_core.teach.presets import PRESETS, presets_for
 from tests import worker_probes as probes
 from tests.helpers import wait_for
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground" / "page.py")
 
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core.checkpoint import PRETRAINED_DIR, list_pretrained, load_checkpoint, resolve_checkpoint
-from gan_core.latent import class_labels, sample_latents
+from gan_core.explore.latent import class_labels, sample_latents
+from gan_core.io.checkpoint import PRETRAINED_DIR, list_pretrained, load_checkpoint, resolve_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = {  # name: (architecture, dataset, conditional)
@@ -70,7 +70,7 @@ def test_recorded_metrics_meet_the_bars():
 
 
 def test_sample_cli_balanced_npz_and_class_accuracy(tmp_path):
-    from gan_core.classifier import load_classifier, predict
+    from gan_core.eval.classifier import load_classifier, predict
 
     out = tmp_path / "s.npz"
     result = subprocess.run([sys.executable, "-m", "gan_core", "sample", "--model", "mnist-cgan", "--n", "2000",

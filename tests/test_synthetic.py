@@ -1,4 +1,4 @@
-"""gan_core.synthetic: the Apply experiment's split, sampling, statistics, verdict and background job."""
+"""gan_core.teach.synthetic: the Apply experiment's split, sampling, statistics, verdict and background job."""
 from __future__ import annotations
 
 import threading
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_core import GAN, PRETRAINED_DIR, build_models
-from gan_core import synthetic as syn
+from gan_core.teach import synthetic as syn
 
 
 class OracleGAN(GAN):

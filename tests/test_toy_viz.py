@@ -1,13 +1,13 @@
-"""gan_core.toy_viz and the playground figure: checked on the arrays, not just "it draws"."""
+"""gan_core.teach.toy_viz and the playground figure: checked on the arrays, not just "it draws"."""
 import numpy as np
 import pytest
 import torch
 
-from app_shared.playground_plot import arrows_of, field_figure, heatmap_of, MAX_ARROWS
+from app_pages.playground.plot import MAX_ARROWS, arrows_of, field_figure, heatmap_of
 from gan_core import TrainConfig, Trainer
-from gan_core.losses import get_loss
-from gan_core.models import ToyDiscriminator, ToyGenerator
-from gan_core.toy_viz import decision_surface, generator_gradients, generator_manifold, toy_field
+from gan_core.nn.losses import get_loss
+from gan_core.nn.models import ToyDiscriminator, ToyGenerator
+from gan_core.teach.toy_viz import decision_surface, generator_gradients, generator_manifold, toy_field
 
 
 @pytest.fixture

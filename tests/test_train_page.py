@@ -7,15 +7,15 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app_pages.train import charts as charts
+from app_pages.train import widgets as tw
 from app_shared import jobs as jobs_mod
-from app_shared import train_charts as charts
-from app_shared import train_widgets as tw
-from gan_core.diagnostics import diagnose, toy_spread
-from gan_core.presets import PRESETS, get_preset, presets_for
+from gan_core.eval.diagnostics import diagnose, toy_spread
+from gan_core.teach.presets import PRESETS, get_preset, presets_for
 from tests import worker_probes as probes
 from tests.helpers import wait_for
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train" / "page.py")
 
 
 
@@ -126,8 +126,10 @@ def test_image_samples_are_sent_as_png(app, mnist_dir):
     sample = next(img.proto.imgs[0] for img in at.image if "Samples from fixed noise" in img.proto.imgs[0].caption)
     assert sample.url.endswith(".png"), sample.url
     import io
+
     from PIL import Image
-    from gan_core.images import grid
+
+    from gan_core.io.images import grid
     step, arr = job.trainer.history.latest_snapshot()
     key, png = at.session_state["_sample_png"]
     assert key[1] == step == 10  # lossless: exactly the grid of the last snapshot
@@ -175,8 +177,9 @@ def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     at.button(key="tr_gif").click().run()
     assert any("fixed noise at step 10" in img.proto.imgs[0].caption for img in at.image)
     assert at.session_state["tr_gif_bytes"][:4] == b"GIF8"
-    from PIL import Image
     import io
+
+    from PIL import Image
     assert Image.open(io.BytesIO(at.session_state["tr_gif_bytes"])).n_frames == 4
 
     at.session_state["tr_lr_g"] = 5e-4
@@ -255,6 +258,7 @@ def test_presets_have_stable_slugs_and_valid_configs():
 def _zip(entries):
     import io
     import zipfile
+
     from PIL import Image
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

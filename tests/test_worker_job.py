@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from gan_core import JobState, TrainConfig, WorkerJob, load_checkpoint
-from gan_core import history as history_mod
-from gan_core.history import MetricsHistory
+from gan_core.train import history as history_mod
+from gan_core.train.history import MetricsHistory
 from tests import worker_probes as probes
 from tests.helpers import wait_for
 

@@ -1,0 +1,70 @@
+"""The Apply page's plumbing: which generators qualify, cached real data, and this session's experiment job."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from app_shared import models as shared_models
+from gan_core.io.checkpoint import CheckpointError, read_meta
+from gan_core.teach.synthetic import (
+    SUPPORTED_DATASETS,
+    ExperimentConfig,
+    ExperimentData,
+    ExperimentJob,
+    load_experiment_data,
+)
+
+JOB_KEY = "ap_job"
+MAX_RUNNING = int(os.environ.get("GAN_MAX_EXPERIMENTS", "2"))  # per server process; each uses one torch thread
+
+
+def conditional_generators() -> dict[str, tuple[Path, str]]:
+    """label -> (weights path, dataset) for every conditional MNIST / Fashion-MNIST generator this session may use."""
+    found = {}
+    for label, path in shared_models.available_models().items():
+        try:
+            meta = read_meta(path.with_suffix(".json"))
+        except CheckpointError:
+            continue
+        if meta.get("num_classes") and meta.get("dataset") in SUPPORTED_DATASETS and meta.get("model") != "toy":
+            found[label] = (path, meta["dataset"])
+    return found
+
+
+@st.cache_resource(show_spinner="Loading the real images…", max_entries=2)
+def experiment_data(dataset: str, test_size: int) -> ExperimentData:
+    """Real pool + test set, loaded once per process (read-only afterwards, so threads may share it)."""
+    return load_experiment_data(dataset, test_size)
+
+
+@st.cache_resource(show_spinner=False)
+def _running() -> tuple[threading.Lock, list[ExperimentJob]]:
+    """Every experiment this server process started (all sessions), to cap how many run at once."""
+    return threading.Lock(), []
+
+
+def session_job() -> ExperimentJob | None:
+    return st.session_state.get(JOB_KEY)
+
+
+def start_job(path: Path, dataset: str, config: ExperimentConfig) -> ExperimentJob:
+    """Start this session's experiment (one at a time per session)."""
+    job = session_job()
+    if job is not None and job.is_alive():
+        raise RuntimeError("an experiment is already running in this session: stop it first")
+    config.validate()
+    gan = shared_models.load_model(path)
+    data = experiment_data(dataset, config.test_size)
+    lock, jobs = _running()
+    with lock:
+        jobs[:] = [j for j in jobs if j.is_alive()]
+        if len(jobs) >= MAX_RUNNING:
+            raise RuntimeError(f"{len(jobs)} experiments are already running on this server (the limit is "
+                               f"{MAX_RUNNING}); try again in a minute")
+        job = ExperimentJob(gan, data, config).start()
+        jobs.append(job)
+    st.session_state[JOB_KEY] = job
+    return job

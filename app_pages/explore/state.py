@@ -1,0 +1,149 @@
+"""The Explore page's shareable state: parsed from and written to the URL query string.
+
+A link such as `?model=mnist-cgan&seed=7&class=3&trunc=0.8&z=0:1.25,5:-0.5&dir=0:1.5` reopens
+the same image. Everything in a query string is untrusted: each value is checked, and a bad
+one falls back to its default with a notice the page shows. The model is only ever looked up
+by name among the models the session may open — it is never used as a path.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app_pages.explore.compute import DIR_LIMIT, SEED_MAX, TRUNC_RANGE, Z_LIMIT
+
+MAX_PARAM_CHARS = 4000
+N_DIRECTIONS = 8
+
+
+@dataclass
+class ModelInfo:
+    """What validation needs to know about a model."""
+
+    z_dim: int
+    num_classes: int | None
+    n_directions: int = N_DIRECTIONS
+
+
+@dataclass
+class ExploreState:
+    model: str
+    seed: int = 0
+    cls: int = 0
+    truncation: float = 1.0
+    z: dict[int, float] = field(default_factory=dict)  # latent dims the user moved: dim -> value
+    dirs: dict[int, float] = field(default_factory=dict)  # direction index -> amount in sigmas
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
+
+
+def to_query(state: ExploreState, info: ModelInfo | None = None) -> dict[str, str]:
+    """The query-string form of a state (only what differs from the defaults, to keep links short)."""
+    q = {"model": state.model, "seed": str(state.seed)}
+    if info is None or info.num_classes:
+        q["class"] = str(state.cls)
+    if abs(state.truncation - 1.0) > 1e-9:
+        q["trunc"] = _fmt(state.truncation)
+    if state.z:
+        q["z"] = ",".join(f"{d}:{_fmt(v)}" for d, v in sorted(state.z.items()))
+    dirs = {k: v for k, v in state.dirs.items() if abs(v) > 1e-9}
+    if dirs:
+        q["dir"] = ",".join(f"{k}:{_fmt(v)}" for k, v in sorted(dirs.items()))
+    return q
+
+
+def _one(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    return None if value is None else str(value)
+
+
+def _show(text: str) -> str:
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return repr(text)
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _pairs(text: str, what: str, count: int, limit: float, notices: list[str]) -> dict[int, float]:
+    """'i:v,j:w' -> {i: v, j: w}, dropping (with a notice) entries out of range or malformed."""
+    out: dict[int, float] = {}
+    for part in filter(None, text.split(",")):
+        idx_text, sep, val_text = part.partition(":")
+        value = _float(val_text) if sep else None
+        if not idx_text.strip().isdigit() or value is None:
+            notices.append(f"Ignored {what} entry {_show(part)} in the link: expected INDEX:VALUE.")
+            continue
+        idx = int(idx_text)
+        if idx >= count:
+            notices.append(f"Ignored {what} {idx} in the link: this model has {count} ({what} 0..{count - 1}).")
+        elif abs(value) > limit:
+            notices.append(f"Ignored {what} {idx} = {_show(val_text)} in the link: values lie in "
+                           f"[-{limit:g}, {limit:g}].")
+        else:
+            out[idx] = value
+    return out
+
+
+def parse_query(params: Mapping[str, Any], models: list[str], default_model: str,
+                info: Callable[[str], ModelInfo]) -> tuple[ExploreState, list[str]]:
+    """A validated state from query parameters, and a notice for each value that fell back to its default.
+
+    `models` are the names this session may open; `info(name)` describes one of them.
+    """
+    notices: list[str] = []
+    if sum(len(str(v)) for v in params.values()) > MAX_PARAM_CHARS:
+        return ExploreState(default_model), ["The link's parameters are too long; showing the default model."]
+    name = _one(params, "model")
+    model = default_model
+    if name is not None:
+        if name in models:
+            model = name
+        else:
+            notices.append(f"Unknown model {_show(name)} in the link; showing {default_model} instead. "
+                           "(Links can name shipped models and this session's own checkpoints only.)")
+    state = ExploreState(model)
+    meta = info(model)
+
+    seed_text = _one(params, "seed")
+    if seed_text is not None:
+        if seed_text.strip().isdigit() and int(seed_text) <= SEED_MAX:
+            state.seed = int(seed_text)
+        else:
+            notices.append(f"Seed {_show(seed_text)} in the link is not a whole number in 0..{SEED_MAX}; using 0.")
+
+    cls_text = _one(params, "class")
+    if cls_text is not None and meta.num_classes:
+        if cls_text.strip().isdigit() and int(cls_text) < meta.num_classes:
+            state.cls = int(cls_text)
+        else:
+            notices.append(f"Class {_show(cls_text)} in the link is out of range for {model} "
+                           f"(0..{meta.num_classes - 1}); using class 0.")
+
+    trunc_text = _one(params, "trunc")
+    if trunc_text is not None:
+        value = _float(trunc_text)
+        lo, hi = TRUNC_RANGE
+        if value is not None and lo <= value <= hi:
+            state.truncation = value
+        else:
+            notices.append(f"Truncation {_show(trunc_text)} in the link is not in [{lo:g}, {hi:g}]; using 1.")
+
+    z_text = _one(params, "z")
+    if z_text:
+        state.z = _pairs(z_text, "latent dimension", meta.z_dim, Z_LIMIT, notices)
+    dir_text = _one(params, "dir")
+    if dir_text:
+        state.dirs = _pairs(dir_text, "direction", min(meta.n_directions, meta.z_dim), DIR_LIMIT, notices)
+    return state, notices

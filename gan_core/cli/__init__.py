@@ -1,0 +1,1 @@
+"""The command line: `gan COMMAND` (or `python -m gan_core COMMAND`)."""

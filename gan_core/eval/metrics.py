@@ -1,0 +1,214 @@
+"""Quality metrics measured inside the project, with the project's own classifiers.
+
+Image models (mnist, fashion):
+- classifier Fréchet distance: the Fréchet distance between Gaussians fitted to the penultimate-layer
+  features of generated and real images, in the project's small CNN classifier (gan_core.eval.classifier).
+  It is an offline, dataset-specific stand-in for FID — not FID (no Inception network) — so its values
+  are comparable only between models of the same dataset measured with the same classifier and n.
+- class accuracy (conditional models): share of samples the classifier recognises as the requested class.
+- class coverage: entropy of the predicted-class histogram divided by log(num_classes) (1 = all classes
+  equally often, 0 = one class only) and the largest class share — mode collapse shows in both.
+2-D toys (ring8, grid25): modes covered and the share of high-quality points.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from gan_core.data.datasets import TOY_DATASETS, load_dataset, toy_modes
+
+EVAL_CHUNK = 1000
+REAL_REFERENCE_MAX = 10000  # real images whose classifier features define the reference Gaussian
+TRAINER_EVAL_SAMPLES = 500
+
+
+def toy_mode_metrics(points: torch.Tensor, modes: torch.Tensor, std: float, n_std: float = 4.0) -> dict[str, float]:
+    """Modes covered and share of high-quality points (Srivastava et al. 2017, VEEGAN; Metz et al. 2017).
+
+    A point is high quality when it lies within n_std standard deviations of its nearest mode;
+    a mode is covered when it holds at least one high-quality point.
+    """
+    points, modes = points.float().cpu(), modes.float().cpu()
+    dist = torch.cdist(points, modes)
+    nearest = dist.min(1)
+    good = nearest.values <= n_std * std
+    counts = torch.bincount(nearest.indices[good], minlength=len(modes))
+    return {"modes_covered": int((counts > 0).sum()), "num_modes": len(modes),
+            "high_quality": float(good.float().mean()),
+            "mode_counts": counts.tolist()}
+
+
+# ---------------------------------------------------------------- Fréchet distance
+
+def feature_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (unbiased) covariance of N x F features, in float64."""
+    f = features.double()
+    if len(f) < 2:
+        raise ValueError("the Fréchet distance needs at least 2 samples")
+    mu = f.mean(0)
+    centred = f - mu
+    return mu, centred.T @ centred / (len(f) - 1)
+
+
+def _sqrt_psd(matrix: torch.Tensor) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix by eigen-decomposition."""
+    values, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * values.clamp_min(0).sqrt()) @ vectors.T
+
+
+def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor) -> float:
+    """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)) between two Gaussians.
+
+    tr((S1 S2)^(1/2)) is computed as the sum of square roots of the eigenvalues of the symmetric
+    matrix S1^(1/2) S2 S1^(1/2), which has the same eigenvalues as S1 S2 (no scipy needed).
+    """
+    mu1, mu2, sigma1, sigma2 = (t.double() for t in (mu1, mu2, sigma1, sigma2))
+    root1 = _sqrt_psd(sigma1)
+    middle = root1 @ sigma2 @ root1
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp_min(0).sqrt().sum()
+    value = (mu1 - mu2).square().sum() + sigma1.trace() + sigma2.trace() - 2 * trace_sqrt
+    return max(float(value), 0.0)
+
+
+# ---------------------------------------------------------------- classifier-based pieces
+
+def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict[str, Any]:
+    """Normalised entropy of the predicted-class histogram, the largest class share, classes present."""
+    counts = torch.bincount(predicted.cpu().long(), minlength=num_classes).double()
+    share = counts / counts.sum().clamp_min(1)
+    nonzero = share[share > 0]
+    entropy = float(-(nonzero * nonzero.log()).sum() / math.log(num_classes)) if num_classes > 1 else 1.0
+    return {"class_entropy": entropy, "max_class_share": float(share.max()),
+            "classes_present": int((counts > 0).sum()), "class_counts": [int(c) for c in counts]}
+
+
+@functools.lru_cache(maxsize=8)
+def _classifier(dataset: str, device: str):
+    from gan_core.eval.classifier import load_classifier
+    return load_classifier(dataset, device)
+
+
+@functools.lru_cache(maxsize=8)
+def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(mean, covariance, n) of the classifier features of up to 10k real test-split images; cached per process.
+
+    MNIST here has only its 10k test split, which is also what the GANs were trained on; Fashion-MNIST's
+    reference is its 10k test split, held out from GAN training.
+    """
+    from gan_core.eval.classifier import features
+    data = load_dataset(dataset, data_dir, split="test", limit=REAL_REFERENCE_MAX)
+    mu, sigma = feature_stats(features(_classifier(dataset, device), data.images))
+    return mu, sigma, len(data.images)
+
+
+@torch.inference_mode()
+def image_metrics(images: torch.Tensor, dataset: str, labels: torch.Tensor | None = None,
+                  device: str = "cpu", data_dir: str | None = None) -> dict[str, Any]:
+    """Classifier Fréchet distance, class coverage and (with requested labels) class accuracy of images."""
+    model = _classifier(dataset, device)
+    feats, preds = [], []
+    for i in range(0, len(images), EVAL_CHUNK):
+        h = model.features(images[i:i + EVAL_CHUNK].to(device).float())
+        feats.append(h.double().cpu())
+        preds.append(model.head(h).argmax(1).cpu())
+    feats, preds = torch.cat(feats), torch.cat(preds)
+    real_mu, real_sigma, _ = real_feature_stats(dataset, device, data_dir)
+    mu, sigma = feature_stats(feats)
+    out: dict[str, Any] = {"classifier_frechet_distance": frechet_distance(mu, sigma, real_mu, real_sigma)}
+    if labels is not None:
+        out["class_accuracy"] = float((preds == labels.cpu().long()).double().mean())
+    out.update(class_coverage(preds, model.num_classes))
+    return out
+
+
+def has_image_metrics(dataset: str) -> bool:
+    from gan_core.eval.classifier import CLASSIFIER_DATASETS, classifier_path
+    return dataset in CLASSIFIER_DATASETS and classifier_path(dataset).with_suffix(".safetensors").is_file()
+
+
+# ---------------------------------------------------------------- evaluating a generator
+
+def _generate_chunks(generate: Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor],
+                     z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    out = [generate(z[i:i + EVAL_CHUNK], None if labels is None else labels[i:i + EVAL_CHUNK])
+           for i in range(0, len(z), EVAL_CHUNK)]
+    return torch.cat(out).float().cpu()
+
+
+def evaluate(gan_or_generate_fn: Any, dataset: str | None = None, n: int = 2000, seed: int = 0,
+             labels: str = "balanced", device: str = "cpu", data_dir: str | None = None) -> dict[str, Any]:
+    """All metrics that apply to a generator, from n samples drawn with a fixed seed (deterministic).
+
+    `gan_or_generate_fn` is a loaded checkpoint (gan_core.GAN) or a function `fn(n, seed) ->
+    (samples, requested_labels_or_None)`. `labels` is "balanced", "random" or a class index for
+    conditional models. Datasets without metrics (spiral, moons, folders) give only a "note".
+    """
+    from gan_core.explore.latent import class_labels, sample_latents
+
+    if not 2 <= n <= 100_000:
+        raise ValueError(f"n must be in 2..100000, got {n}")
+    if hasattr(gan_or_generate_fn, "generate") and hasattr(gan_or_generate_fn, "meta"):
+        gan = gan_or_generate_fn
+        dataset = dataset or gan.meta.get("dataset")
+        y = class_labels(n, gan.num_classes, labels, seed=seed) if gan.num_classes else None
+        z = sample_latents(n, gan.z_dim, seed=seed)
+        samples = _generate_chunks(gan.generate, z, y)
+    else:
+        samples, y = gan_or_generate_fn(n, seed)
+    result: dict[str, Any] = {"dataset": dataset, "n": n, "seed": seed}
+    if not dataset:
+        return dict(result, note="unknown dataset: no metrics")
+    if not torch.isfinite(samples).all():
+        return dict(result, note="samples contain NaN or inf")
+    if dataset in TOY_DATASETS:
+        modes, std = toy_modes(dataset)
+        if modes is None:
+            return dict(result, note=f"{dataset} has no discrete modes to count")
+        return dict(result, **toy_mode_metrics(samples, modes, std))
+    if not has_image_metrics(dataset):
+        return dict(result, note=f"no project classifier for {dataset}: no image metrics")
+    result.update(image_metrics(samples, dataset, y, device, data_dir))
+    if y is not None:
+        result["labels"] = labels if isinstance(labels, str) else int(labels)
+    return result
+
+
+def trainer_evaluator(trainer, n: int = TRAINER_EVAL_SAMPLES, seed: int = 12345) -> Callable[[Any], dict[str, float]]:
+    """A cheap metric function for Trainer.evaluator: fixed z (and balanced labels), cached real features.
+
+    Returns only scalars (for charts). Computing it takes a fraction of a second, so with eval_every
+    of a few hundred steps training slows by only a few per cent (see pretrained/README.md).
+    """
+    from gan_core.explore.latent import class_labels, sample_latents
+
+    dataset = trainer.config.dataset
+    z = sample_latents(n, trainer.config.z_dim, seed=seed)
+    labels = class_labels(n, trainer.num_classes, "balanced") if trainer.conditional else None
+
+    if dataset in TOY_DATASETS:
+        modes, std = toy_modes(dataset)
+        if modes is None:
+            return lambda _trainer: {}
+
+        def toy_eval(t) -> dict[str, float]:
+            m = toy_mode_metrics(t.generate(z), modes, std)
+            return {"modes_covered": m["modes_covered"], "high_quality": m["high_quality"]}
+        return toy_eval
+
+    if not has_image_metrics(dataset):
+        return lambda _trainer: {}
+    device = str(trainer.device) if trainer.device.type != "mps" else "cpu"
+    real_feature_stats(dataset, device, trainer.config.data_dir)  # pay the one-off cost now, not mid-run
+
+    def image_eval(t) -> dict[str, float]:
+        samples = t.generate(z, labels)
+        if not torch.isfinite(samples).all():
+            return {}
+        m = image_metrics(samples, dataset, labels, device, t.config.data_dir)
+        return {k: v for k, v in m.items() if isinstance(v, (int, float))}
+    return image_eval

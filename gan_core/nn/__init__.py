@@ -1,0 +1,1 @@
+"""Neural networks: the generator/discriminator registry (models), the GAN objectives (losses), DiffAugment."""

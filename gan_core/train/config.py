@@ -1,0 +1,132 @@
+"""The training configuration: one dataclass shared by the command line and the app."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from gan_core.data.datasets import IMAGE_DATASETS, TOY_DATASETS
+from gan_core.nn.losses import LOSS_NAMES, get_loss
+from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. None means "the dataset's default" (see `resolved`)."""
+
+    dataset: str = "ring8"
+    model: str | None = None  # toy for 2-D data, cgan-mlp for labelled images, dcgan otherwise
+    loss: str = "nonsaturating"
+    z_dim: int | None = None  # 2 for toys (a plane G maps onto the data), 64 for images
+    batch_size: int | None = None  # 256 for toys (cheap points), 64 for images
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int | None = None  # D steps per G step; 5 for wgan-gp, else 1
+    gp_weight: float = 10.0  # WGAN-GP penalty weight
+    r1_gamma: float = 0.0  # R1 penalty gamma; 0 = off
+    label_smoothing: float = 0.0  # one-sided: real target 1 - s
+    augment: bool = False  # DiffAugment translation + cutout
+    ema_decay: float = 0.0  # EMA of generator weights; 0 = off, 0.999 typical
+    seed: int = 0
+    device: str = "auto"
+    steps: int | None = None  # budget in steps ...
+    seconds: float | None = None  # ... or in wall-clock seconds
+    data_dir: str | None = None
+    data_limit: int | None = None  # use only the first N images (small slices for tests)
+    folder_rgb: bool = False  # folder:PATH datasets as 32x32 RGB instead of 28x28 grayscale
+    log_every: int = 10  # steps between metric records (the only host syncs)
+    snapshot_every: int = 100  # steps between samples of the fixed noise
+    eval_every: int = 0  # steps between quality metrics (gan_core.eval.metrics); 0 = off
+    num_threads: int | None = None  # torch CPU threads for the job; None = all cores but one
+
+    def resolved(self) -> TrainConfig:
+        """A copy with every None default filled in for this dataset and loss."""
+        toy = self.dataset in TOY_DATASETS
+        model = self.model or ("toy" if toy else "cgan-mlp" if self.dataset in IMAGE_DATASETS else "dcgan")
+        z_dim = self.z_dim or (2 if toy else 64)
+        n_critic = self.n_critic or get_loss(self.loss).default_n_critic
+        batch_size = self.batch_size or (256 if toy else 64)
+        return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size)
+
+    def validate(self) -> TrainConfig:
+        """Raise ValueError with a one-line message for anything a run cannot use."""
+        if self.dataset not in TOY_DATASETS + IMAGE_DATASETS and not self.dataset.startswith("folder:"):
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose from "
+                             f"{', '.join(TOY_DATASETS + IMAGE_DATASETS)} or folder:PATH")
+        if self.model is not None and self.model not in MODEL_NAMES:
+            raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODEL_NAMES)}")
+        if self.loss not in LOSS_NAMES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSS_NAMES)}")
+        toy = self.dataset in TOY_DATASETS
+        if self.model is not None and (self.model == "toy") != toy:
+            raise ValueError(f"model {self.model!r} does not fit dataset {self.dataset!r}: "
+                             "use model toy for 2-D datasets and an image model for image datasets")
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not _finite(value) or value <= 0 or value > 1:
+                raise ValueError(f"{name} must be a number in (0, 1], got {value}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096):
+            raise ValueError(f"batch size must be an integer in 1..4096, got {self.batch_size}")
+        if self.z_dim is not None and (not isinstance(self.z_dim, int) or not 1 <= self.z_dim <= 1024):
+            raise ValueError(f"z_dim must be an integer in 1..1024, got {self.z_dim}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not _finite(value) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
+        if self.n_critic is not None and (not isinstance(self.n_critic, int) or not 1 <= self.n_critic <= 20):
+            raise ValueError(f"n_critic must be an integer in 1..20, got {self.n_critic}")
+        for name, top in (("gp_weight", 1000.0), ("r1_gamma", 1000.0), ("label_smoothing", 0.5)):
+            value = getattr(self, name)
+            if not _finite(value) or not 0 <= value <= top:
+                raise ValueError(f"{name} must be in [0, {top:g}], got {value}")
+        if not _finite(self.ema_decay) or not (self.ema_decay == 0 or 0.5 <= self.ema_decay < 1):
+            raise ValueError(f"ema_decay must be 0 (off) or in [0.5, 1), got {self.ema_decay}")
+        if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
+            raise ValueError(f"steps must be a positive integer, got {self.steps}")
+        if self.seconds is not None and (not _finite(self.seconds) or self.seconds <= 0):
+            raise ValueError(f"seconds must be a positive number, got {self.seconds}")
+        for name in ("log_every", "snapshot_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.eval_every < 0:
+            raise ValueError(f"eval_every must be 0 (off) or a positive number of steps, got {self.eval_every}")
+        for name in ("data_limit", "num_threads"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value}")
+        if self.device not in (None, "") and str(self.device).split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
+        if self.model in CONDITIONAL_MODELS and self.dataset.startswith("folder:"):
+            pass  # checked when the folder is loaded: it needs class sub-folders
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def command(self, out: str | None = None) -> str:
+        """The `python -m gan_core train` command that reproduces this config."""
+        default = TrainConfig()
+        parts = ["python -m gan_core train"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name) and f.name != "dataset":
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            if isinstance(value, bool):
+                parts.append(flag if value else "")
+            elif value is not None:
+                parts.append(f"{flag} {value}")
+        if out:
+            parts.append(f"--out {out}")
+        return " ".join(p for p in parts if p)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

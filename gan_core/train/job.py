@@ -1,0 +1,316 @@
+"""TrainingJob: a Trainer running in a background thread that a UI can steer and read safely.
+
+The thread is the only code that steps the trainer. Every step runs under `job.lock`; the
+UI's reads of models (samples, saving) take the same lock between steps, and metrics are
+read from the thread-safe history. Nothing here knows about Streamlit.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan_core.data.datasets import Dataset
+from gan_core.io.checkpoint import load_checkpoint
+from gan_core.train.config import TrainConfig
+from gan_core.train.trainer import LIVE_HPARAMS, DivergedError, Trainer
+
+
+class JobState(str, Enum):
+    STARTING = "starting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # the step or time budget was reached
+    STOPPED = "stopped"  # stop() was called
+    DIVERGED = "diverged"  # NaN/inf: rolled back to the last good weights
+    FAILED = "failed"  # an exception; `message` and `error_trace` say which
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.STARTING, JobState.RUNNING, JobState.PAUSED)
+
+
+def default_num_threads() -> int:
+    """All cores but one, so the server that shows the job keeps a core to itself."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> None:
+    """ValueError, in the caller, for any change a running job could not apply."""
+    unknown = set(changes) - set(LIVE_HPARAMS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
+    replace(config, **changes).validate()
+
+
+def build_trainer(config: TrainConfig, dataset: Dataset | None = None, init_from: str | None = None) -> Trainer:
+    """A Trainer, forked from a checkpoint's weights when `init_from` names one (a steps budget then
+    counts from the fork point)."""
+    trainer = Trainer(config, dataset)
+    if init_from:
+        trainer.load_weights(load_checkpoint(init_from, trainer.device))
+        if trainer.config.steps:
+            trainer.config = replace(trainer.config, steps=trainer.config.steps + trainer.step_count)
+        trainer.history.add_event(trainer.step_count, f"forked from {Path(init_from).stem}")
+    return trainer
+
+
+def attach_evaluator(trainer: Trainer) -> None:
+    """Wire gan_core.eval.metrics' quality metrics into a trainer (eval_every > 0); says so on the charts if it cannot."""
+    try:
+        from gan_core.eval.metrics import trainer_evaluator
+        trainer.evaluator = trainer_evaluator(trainer)
+    except Exception as exc:  # metrics are optional: a missing classifier must not stop the run
+        trainer.history.add_event(trainer.step_count, f"quality metrics off: {exc}")
+
+
+class JobInterface:
+    """What TrainingJob and WorkerJob share, whatever process their trainer runs in."""
+
+    _state: JobState
+    last_seen: float
+
+    def update_hparams(self, **changes: Any) -> None:
+        raise NotImplementedError
+
+    def _steps_done(self) -> int | None:
+        raise NotImplementedError
+
+    def _has_ended(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def state(self) -> JobState:
+        return self._state
+
+    def set_lr(self, lr_g: float | None = None, lr_d: float | None = None) -> None:
+        changes = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d)) if v is not None}
+        if changes:
+            self.update_hparams(**changes)
+
+    def wait_until(self, step: int, timeout: float = 60.0) -> bool:
+        """Block until the trainer has done `step` steps or the job ended (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = self._steps_done()
+            if done is not None and done >= step:
+                return True
+            if self._has_ended():
+                return False
+            time.sleep(0.01)
+        return False
+
+    def touch(self) -> None:
+        """Mark the job as watched (the app's idle timeout stops unwatched jobs)."""
+        self.last_seen = time.monotonic()
+
+
+class TrainingJob(JobInterface):
+    """Runs `Trainer.step()` in a daemon thread with start / pause / resume / step_once / stop."""
+
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, trainer: Trainer | None = None,
+                 num_threads: int | None = None, max_seconds: float | None = None, name: str = "",
+                 init_from: str | None = None) -> None:
+        self.config = config.validate()
+        self.name = name
+        self._init_from = init_from  # a checkpoint to fork from: its weights, and steps counted from there
+        self.lock = threading.RLock()
+        self._dataset = dataset
+        self._trainer = trainer
+        self._num_threads = num_threads or config.num_threads or default_num_threads()
+        self._max_seconds = max_seconds  # a server-side cap on top of the run's own budget
+        self._cond = threading.Condition()
+        self._state = JobState.STARTING
+        self._paused_requested = False
+        self._pending_steps = 0
+        self._stop_requested = False
+        self._pending_changes: dict[str, Any] = {}
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.message = ""
+        self.error_trace = ""
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.last_seen = time.monotonic()
+
+    # ------------------------------------------------------------ control
+
+    def start(self, paused: bool = False) -> TrainingJob:
+        if self._thread is not None:
+            raise RuntimeError("this job was already started")
+        self._paused_requested = paused
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"TrainingJob-{self.name or id(self)}", daemon=True)
+        self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused_requested = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused_requested = False
+            self._cond.notify_all()
+
+    def step_once(self, n: int = 1) -> None:
+        """Pause (if running) and do exactly n more steps."""
+        with self._cond:
+            self._paused_requested = True
+            self._pending_steps += max(1, int(n))
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Ask the thread to finish its current step and exit; True when it has ended."""
+        with self._cond:
+            self._stop_requested = True
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        return not self.is_alive()
+
+    def update_hparams(self, **changes: Any) -> None:
+        """Queue hyper-parameter changes (lr_g, lr_d, ...); applied between steps and marked on the charts."""
+        check_live_changes(self._trainer.config if self._trainer is not None else self.config, changes)
+        with self._cond:
+            self._pending_changes.update(changes)
+            self._cond.notify_all()
+
+    def wait_changes_applied(self, timeout: float = 5.0) -> bool:
+        """Block until queued hyper-parameter changes are in the trainer (or the job ended)."""
+        deadline = time.monotonic() + timeout
+        while self._pending_changes and self.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._pending_changes
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until the trainer is built (data loaded) or the job ended."""
+        return self._ready.wait(timeout)
+
+    def _steps_done(self) -> int | None:
+        return self._trainer.step_count if self._trainer is not None else None
+
+    def _has_ended(self) -> bool:
+        return self._thread is not None and not self.is_alive()
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self._trainer
+
+    @property
+    def history(self):
+        return self._trainer.history if self._trainer is not None else None
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot for a status line: state, step, epoch, images/s, elapsed and estimated time left."""
+        trainer = self._trainer
+        step = trainer.step_count if trainer else 0
+        last = trainer.history.last() if trainer else None
+        elapsed = ((self.ended_at or time.monotonic()) - self.started_at) if self.started_at else 0.0
+        rate = last["images_per_s"] if last else 0.0
+        cfg = trainer.config if trainer else self.config
+        eta = None
+        if trainer and cfg.steps and trainer.train_seconds > 0:
+            eta = (cfg.steps - step) * trainer.train_seconds / max(step, 1)
+        elif cfg.seconds:
+            eta = max(0.0, cfg.seconds - (trainer.train_seconds if trainer else 0.0))
+        return {"state": self._state.value, "message": self.message, "step": step,
+                "epoch": trainer.epoch if trainer else 0.0, "images_per_s": rate, "elapsed": elapsed,
+                "eta": eta, "device": str(trainer.device) if trainer else "", "budget_steps": cfg.steps,
+                "budget_seconds": cfg.seconds}
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from the current generator, taken between steps."""
+        return self.call(Trainer.generate, z, labels)
+
+    def save(self, path, **extra: Any):
+        """Checkpoint the current generator and discriminator, between steps."""
+        return self.call(Trainer.save, path, **extra)
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn(trainer, *args, **kwargs) between two steps: how a UI reads what the models compute."""
+        if self._trainer is None:
+            raise RuntimeError("the job has no trained model yet")
+        with self.lock:
+            return fn(self._trainer, *args, **kwargs)
+
+    # ------------------------------------------------------------ the thread
+
+    def _budget_reached(self, trainer: Trainer) -> bool:
+        cfg = trainer.config
+        if cfg.steps and trainer.step_count >= cfg.steps:
+            return True
+        if cfg.seconds and trainer.train_seconds >= cfg.seconds:
+            return True
+        return bool(self._max_seconds and time.monotonic() - self.started_at >= self._max_seconds)
+
+    def _next_action(self) -> str:
+        """Wait while paused; returns "stop", "step" or "single"."""
+        with self._cond:
+            while True:
+                if self._stop_requested:
+                    return "stop"
+                if self._pending_changes:
+                    return "change"
+                if not self._paused_requested:
+                    self._state = JobState.RUNNING
+                    return "step"
+                if self._pending_steps > 0:
+                    self._pending_steps -= 1
+                    return "single"
+                self._state = JobState.PAUSED
+                self._cond.wait(0.5)
+
+    def _run(self) -> None:
+        torch.set_num_threads(self._num_threads)
+        end_state, message = JobState.STOPPED, ""
+        try:
+            if self._trainer is None:
+                self._trainer = build_trainer(self.config, self._dataset, self._init_from)
+            if self.config.eval_every and self._trainer.evaluator is None:
+                threading.Thread(target=attach_evaluator, args=(self._trainer,), name="AttachEvaluator",
+                                 daemon=True).start()
+            self._ready.set()
+            trainer = self._trainer
+            while True:
+                action = self._next_action()
+                if action == "stop":
+                    end_state, message = JobState.STOPPED, f"stopped at step {trainer.step_count}"
+                    break
+                if action == "change":
+                    with self._cond:
+                        changes, self._pending_changes = self._pending_changes, {}
+                    with self.lock:
+                        trainer.update_hparams(**changes)
+                    continue
+                if self._budget_reached(trainer):
+                    end_state, message = JobState.FINISHED, f"finished: budget reached at step {trainer.step_count}"
+                    break
+                with self.lock:
+                    trainer.step(record=True if action == "single" else None)
+        except DivergedError as exc:
+            end_state, message = JobState.DIVERGED, str(exc)
+        except Exception as exc:  # shown on the page; the session may start a new job
+            end_state, message = JobState.FAILED, f"{type(exc).__name__}: {exc}"
+            self.error_trace = traceback.format_exc()
+        finally:
+            self.message = message
+            self.ended_at = time.monotonic()
+            self._state = end_state
+            self._ready.set()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()

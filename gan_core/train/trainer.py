@@ -1,0 +1,313 @@
+"""One GAN training run: models, optimisers, and a fast `step()` doing one full D + G update.
+
+Written for speed: real and fake go through D in one batch (D has no BatchNorm, so this is
+exact), the generator's forward pass is shared by the D and G updates, D's parameters are
+frozen during the G update, Adam is fused/foreach, and nothing is copied to the host except
+on the steps whose metrics are recorded (every `log_every`).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from gan_core.data.datasets import Dataset, load_dataset
+from gan_core.device import describe_device, pick_device
+from gan_core.explore.latent import class_labels, sample_latents
+from gan_core.io.checkpoint import save_checkpoint
+from gan_core.nn.augment import diff_augment
+from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
+from gan_core.nn.models import CONDITIONAL_MODELS, build_models
+from gan_core.train.config import TrainConfig
+from gan_core.train.history import MetricsHistory
+
+LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
+                "label_smoothing", "augment", "ema_decay", "loss")
+EXPLODED_LOSS = 1e6  # a loss this large has left any useful regime: treat it like NaN
+GOOD_STATE_EVERY = 50  # steps between copies of the last finite weights
+TOY_SNAPSHOT_POINTS = 512
+
+
+class DivergedError(RuntimeError):
+    """Training produced NaN/inf; the trainer has been rolled back to its last good state."""
+
+
+def make_adam(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
+    """Fused Adam where this torch supports it on the device, else the foreach implementation."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+
+
+def hardware_summary(device: torch.device) -> str:
+    return f"{describe_device(device)}; {platform.machine()} {platform.system()}; torch {torch.__version__}"
+
+
+class Trainer:
+    """Holds G, D, their optimisers and the run's history. Not thread-safe by itself: see TrainingJob."""
+
+    def __init__(self, config: TrainConfig, dataset: Dataset | None = None,
+                 device: torch.device | str | None = None) -> None:
+        config.validate()
+        self.config = config.resolved().validate()
+        cfg = self.config
+        self.device = torch.device(device) if device is not None else pick_device(cfg.device)
+        torch.manual_seed(cfg.seed)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        data = dataset if dataset is not None else load_dataset(cfg.dataset, cfg.data_dir, limit=cfg.data_limit,
+                                                                folder_rgb=cfg.folder_rgb)
+        self.data = data.to(self.device)
+        if self.data.kind == "image" and cfg.batch_size > len(self.data):
+            raise ValueError(f"batch size {cfg.batch_size} is larger than the dataset ({len(self.data)} images)")
+        self.conditional = cfg.model in CONDITIONAL_MODELS
+        self.num_classes = self.data.num_classes if self.conditional else None
+        image_shape = self.data.shape if self.data.kind == "image" else None
+        self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.data.num_classes if self.conditional else None)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        # What step() calls for the D update: G and D themselves, or DDP wrappers of them
+        # (gan_core.train.distributed). Checkpoints, samples and the G update's frozen D use G and D.
+        self.G_train: torch.nn.Module = self.G
+        self.D_train: torch.nn.Module = self.D
+        self.opt_g = make_adam(self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2), self.device)
+        self.opt_d = make_adam(self.D.parameters(), cfg.lr_d, (cfg.beta1, cfg.beta2), self.device)
+        self.loss = get_loss(cfg.loss)
+        self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay else None
+        self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        n_fixed = TOY_SNAPSHOT_POINTS if self.data.kind == "points" else (8 * self.num_classes if self.conditional else 64)
+        self.fixed_z = sample_latents(n_fixed, cfg.z_dim, seed=cfg.seed + 7919, device=self.device)
+        self.fixed_labels = (class_labels(n_fixed, self.num_classes, "balanced", device=self.device)
+                             if self.conditional else None)
+        self.history = MetricsHistory()
+        self.step_count = 0
+        self.images_seen = 0
+        self.train_seconds = 0.0
+        self.evaluator: Callable[[Trainer], dict[str, Any]] | None = None
+        self._last_record_time = time.perf_counter()
+        self._last_record_images = 0
+        self._good_state: dict[str, Any] | None = None
+        self._save_good_state()
+
+    # ------------------------------------------------------------ the training step
+
+    def step(self, record: bool | None = None) -> dict[str, float] | None:
+        """One full update: n_critic discriminator steps, then one generator step.
+
+        Returns the metrics dict on recorded steps (every `log_every`, or when `record=True`), else None.
+        Raises DivergedError (after rolling back) when a recorded loss is NaN/inf.
+        """
+        cfg = self.config
+        started = time.perf_counter()
+        upcoming = self.step_count + 1
+        if record is None:  # a finite check also precedes each good-state copy
+            record = upcoming == 1 or upcoming % cfg.log_every == 0 or upcoming % GOOD_STATE_EVERY == 0
+        batch = cfg.batch_size
+        d_grad_norm = g_grad_norm = None
+        for i in range(cfg.n_critic):
+            real, labels = self.data.sample(batch, self.rng)
+            labels = labels if self.conditional else None
+            z = torch.randn(batch, cfg.z_dim, device=self.device)
+            last = i == cfg.n_critic - 1
+            with torch.set_grad_enabled(last):  # the last fake batch is reused for the G step
+                fake = self.G_train(z, labels)
+            both = torch.cat([real, fake.detach()])
+            if cfg.augment:
+                both = diff_augment(both)
+            scores = self.D_train(both, torch.cat([labels, labels]) if labels is not None else None)
+            real_scores, fake_scores = scores[:batch], scores[batch:]
+            d_loss = self.loss.d_loss(real_scores, fake_scores, cfg.label_smoothing)
+            if self.loss.uses_gradient_penalty:
+                d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, labels)
+            if cfg.r1_gamma:
+                d_loss = d_loss + 0.5 * cfg.r1_gamma * r1_penalty(self.D, real, labels)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            if record and last:
+                d_grad_norm = _grad_norm(self.D)
+            self.opt_d.step()
+
+        self.D.requires_grad_(False)
+        g_scores = self.D(diff_augment(fake) if cfg.augment else fake, labels)
+        g_loss = self.loss.g_loss(g_scores)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        if record:
+            g_grad_norm = _grad_norm(self.G)
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        if self.ema is not None:
+            _ema_update(self.ema, self.G, cfg.ema_decay)
+
+        self.step_count += 1
+        self.images_seen += batch * cfg.n_critic
+        self.train_seconds += time.perf_counter() - started
+        row = self._record(d_loss, g_loss, real_scores, fake_scores, d_grad_norm, g_grad_norm) if record else None
+        if self.step_count % cfg.snapshot_every == 0 or self.step_count == 1:
+            self.snapshot()
+        if self.evaluator is not None and cfg.eval_every and self.step_count % cfg.eval_every == 0:
+            self.history.add_eval({"step": self.step_count, **self.evaluator(self)})
+        return row
+
+    def _record(self, d_loss, g_loss, real_scores, fake_scores, d_grad_norm, g_grad_norm) -> dict[str, float]:
+        zero = torch.zeros((), device=self.device)
+        values = torch.stack([d_loss.detach(), g_loss.detach(), torch.sigmoid(real_scores.detach()).mean(),
+                              torch.sigmoid(fake_scores.detach()).mean(),
+                              d_grad_norm if d_grad_norm is not None else zero,
+                              g_grad_norm if g_grad_norm is not None else zero]).float().tolist()
+        if not all(math.isfinite(v) for v in values) or max(abs(values[0]), abs(values[1])) > EXPLODED_LOSS:
+            what = "became NaN/inf" if not all(math.isfinite(v) for v in values) else f"exploded past {EXPLODED_LOSS:g}"
+            self.restore_good_state()
+            raise DivergedError(
+                f"training diverged at step {self.step_count} (loss or gradient {what}); "
+                f"weights rolled back to the last good state, step {self._good_state['step']}")
+        now = time.perf_counter()
+        images = self.images_seen - self._last_record_images
+        rate = images / max(now - self._last_record_time, 1e-9)
+        self._last_record_time, self._last_record_images = now, self.images_seen
+        row = {"step": self.step_count, "epoch": self.epoch, "time": self.train_seconds,
+               "d_loss": values[0], "g_loss": values[1], "d_real": values[2], "d_fake": values[3],
+               "d_grad_norm": values[4], "g_grad_norm": values[5], "images_per_s": rate,
+               "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"]}
+        self.history.append(row)
+        if self.step_count % GOOD_STATE_EVERY == 0:
+            self._save_good_state()
+        return row
+
+    @property
+    def kind(self) -> str:
+        """"image" or "points": what the data (and so the generator's output) is."""
+        return self.data.kind
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        return tuple(self.data.class_names) if self.conditional else None
+
+    @property
+    def epoch(self) -> float:
+        return self.images_seen / len(self.data) if self.data.kind == "image" else 0.0
+
+    # ------------------------------------------------------------ sampling and snapshots
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        return self.ema if self.ema is not None else self.G
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from the (EMA) generator in eval mode, on the CPU."""
+        g = self.sampling_generator
+        was_training = g.training
+        g.eval()
+        try:
+            out = g(z.to(self.device), labels.to(self.device) if labels is not None and self.conditional else None)
+        finally:
+            g.train(was_training)
+        return out.float().cpu()
+
+    def snapshot(self) -> np.ndarray:
+        """Samples of the fixed noise, stored in the history (uint8 images or float points)."""
+        out = self.generate(self.fixed_z, self.fixed_labels)
+        if self.data.kind == "image":
+            arr = ((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+        else:
+            arr = out.numpy()
+        self.history.add_snapshot(self.step_count, arr)
+        return arr
+
+    # ------------------------------------------------------------ live changes, good state, saving
+
+    def update_hparams(self, **changes: Any) -> list[str]:
+        """Change hyper-parameters between steps; each change is logged as an event for the charts."""
+        unknown = set(changes) - set(LIVE_HPARAMS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
+        from dataclasses import replace
+        candidate = replace(self.config, **changes).validate()
+        messages = []
+        for name, value in changes.items():
+            old = getattr(self.config, name)
+            if old != value:
+                messages.append(f"{name} {old:g} → {value:g}" if isinstance(value, float) and isinstance(old, float)
+                                else f"{name} {old} → {value}")
+        self.config = candidate
+        for group in self.opt_g.param_groups:
+            group["lr"], group["betas"] = candidate.lr_g, (candidate.beta1, candidate.beta2)
+        for group in self.opt_d.param_groups:
+            group["lr"], group["betas"] = candidate.lr_d, (candidate.beta1, candidate.beta2)
+        self.loss = get_loss(candidate.loss)
+        if candidate.ema_decay and self.ema is None:
+            self.ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        for message in messages:
+            self.history.add_event(self.step_count, message)
+        return messages
+
+    def _save_good_state(self) -> None:
+        def copy_state(module):
+            return {k: v.detach().clone() for k, v in module.state_dict().items()}
+        params_finite = all(torch.isfinite(p).all() for p in list(self.G.parameters()) + list(self.D.parameters()))
+        if not bool(params_finite):
+            return
+        self._good_state = {"step": self.step_count, "G": copy_state(self.G), "D": copy_state(self.D),
+                            "ema": copy_state(self.ema) if self.ema is not None else None,
+                            "opt_g": copy.deepcopy(self.opt_g.state_dict()),
+                            "opt_d": copy.deepcopy(self.opt_d.state_dict())}
+
+    def restore_good_state(self) -> None:
+        state = self._good_state
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        if self.ema is not None and state["ema"] is not None:
+            self.ema.load_state_dict(state["ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+
+    def load_weights(self, gan) -> None:
+        """Start from a loaded checkpoint's weights (forking a run from a saved snapshot)."""
+        self.G.load_state_dict(gan.generator.state_dict())
+        if self.ema is not None:
+            self.ema.load_state_dict(gan.generator.state_dict())
+        if gan.discriminator is not None:
+            self.D.load_state_dict(gan.discriminator.state_dict())
+        self.step_count = int(gan.meta.get("steps", 0))
+        self._save_good_state()
+
+    def metadata(self, **extra: Any) -> dict[str, Any]:
+        cfg = self.config
+        meta = {
+            "model": cfg.model, "z_dim": cfg.z_dim, "num_classes": self.num_classes,
+            "class_names": list(self.data.class_names) if self.conditional else None,
+            "image_shape": list(self.data.shape) if self.data.kind == "image" else None,
+            "dataset": cfg.dataset, "loss": cfg.loss, "steps": self.step_count,
+            "images_seen": self.images_seen, "train_seconds": round(self.train_seconds, 2),
+            "config": cfg.to_dict(), "command": cfg.command(), "hardware": hardware_summary(self.device),
+            "data_source": self.data.source, "data_note": self.data.note,
+            "ema": bool(self.ema is not None),
+        }
+        meta.update(extra)
+        return meta
+
+    def save(self, path, **extra: Any):
+        """Write a checkpoint of the (EMA) generator and the discriminator; returns the weights path."""
+        return save_checkpoint(path, self.sampling_generator, self.metadata(**extra), self.D)
+
+
+def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+@torch.no_grad()
+def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    ema_params = list(ema.parameters())
+    torch._foreach_lerp_(ema_params, [p.detach() for p in model.parameters()], 1.0 - decay)
+    for b_ema, b in zip(ema.buffers(), model.buffers()):
+        b_ema.copy_(b)
