@@ -1,15 +1,29 @@
 """GAN Playground: explore, teach and live-train GANs in the browser.  Run: make run"""
+import logging
+
 import streamlit as st
 
 from app_shared.jobs import browser_session_id
 from app_shared.session_janitor import session_janitor
+from gan_core.settings import SettingsError, settings
+
+logger = logging.getLogger("app")
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # once
 
 st.set_page_config(page_title="GAN Playground", page_icon=":material/auto_awesome:", layout="wide")
+
+try:
+    settings()  # every environment setting, read once and checked before any page (or its imports) runs
+except SettingsError as exc:
+    logger.error("the app cannot start: %s", exc)
+    st.error(f"The server cannot start: {exc}. Fix this environment variable (see README, Settings) and restart it.")
+    st.stop()
 
 PAGES = [
     st.Page("app_pages/explore/page.py", title="Explore", icon=":material/explore:", default=True, url_path="explore"),
     st.Page("app_pages/train/page.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("app_pages/playground/page.py", title="2-D playground", icon=":material/scatter_plot:", url_path="playground"),
+    st.Page("app_pages/playground/page.py", title="2-D playground", icon=":material/scatter_plot:",
+            url_path="playground"),
     st.Page("app_pages/learn/page.py", title="Learn", icon=":material/school:", url_path="learn"),
     st.Page("app_pages/apply/page.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]

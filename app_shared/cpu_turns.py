@@ -15,12 +15,13 @@ GAN_CPU_TURNS=0 turns it off (read at start-up; for measuring the difference, be
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator
 
+from gan_core.settings import settings
+
 _turn = threading.Lock()
-TURNS_ON = os.environ.get("GAN_CPU_TURNS", "1") != "0"
+TURNS_ON = settings().cpu_turns  # GAN_CPU_TURNS, checked by app.py before any page imports this
 
 
 @contextlib.contextmanager

@@ -1,14 +1,15 @@
 """Per-browser-session storage: each session's checkpoints live in their own folder."""
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from pathlib import Path
 
 import streamlit as st
 
-APP_RUNS_DIR = Path(os.environ.get("GAN_APP_RUNS_DIR", Path(__file__).resolve().parent.parent / "runs" / "app"))
+from gan_core.settings import settings
+
+APP_RUNS_DIR: Path = settings().app_runs_dir  # GAN_APP_RUNS_DIR, checked by app.py before any page imports this
 
 
 def session_id() -> str:

@@ -36,6 +36,24 @@ def fashion_dir() -> Path:
     return DEBIAN_FASHION
 
 
+@pytest.fixture
+def set_env(monkeypatch):
+    """set_env(GAN_X=value, GAN_Y=None): set or unset environment settings for one test; `settings()`
+    reads them afresh now, and the real environment again after the test."""
+    from gan_core.settings import settings
+
+    def set_values(**values) -> None:
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, str(value))
+        settings.cache_clear()
+
+    yield set_values
+    settings.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _torch_threads():
     """Tests run on 2 cores alongside each other's servers: keep torch to its default but deterministic."""

@@ -21,12 +21,11 @@ def write_idx(folder, prefix, n, label_value, image_value=0):
 
 
 @pytest.fixture
-def no_fallbacks(tmp_path, monkeypatch):
+def no_fallbacks(tmp_path, monkeypatch, set_env):
     """Point the built-in fallbacks at empty folders and forbid downloads."""
     monkeypatch.setattr(data_mod, "SHARED_MNIST", tmp_path / "none1")
     monkeypatch.setattr(data_mod, "DEBIAN_FASHION", tmp_path / "none2")
-    monkeypatch.setattr(data_mod, "DOWNLOAD_ROOT", tmp_path / "none3")
-    monkeypatch.delenv("GAN_DATA_DIR", raising=False)
+    set_env(GAN_DOWNLOAD_DIR=tmp_path / "none3", GAN_DATA_DIR=None)
 
     def no_download(name, split):
         raise OSError("network disabled in tests")
@@ -34,16 +33,16 @@ def no_fallbacks(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_lookup_order_data_dir_then_env_then_shared(no_fallbacks, monkeypatch):
+def test_lookup_order_data_dir_then_env_then_shared(no_fallbacks, monkeypatch, set_env):
     tmp = no_fallbacks
     write_idx(tmp / "given", "train", 5, label_value=1)
     write_idx(tmp / "env", "train", 6, label_value=2)
     write_idx(tmp / "shared", "t10k", 7, label_value=3)
-    monkeypatch.setenv("GAN_DATA_DIR", str(tmp / "env"))
+    set_env(GAN_DATA_DIR=tmp / "env")
     monkeypatch.setattr(data_mod, "SHARED_MNIST", tmp / "shared")
     assert load_dataset("mnist", tmp / "given").labels.tolist() == [1] * 5
     assert load_dataset("mnist").labels.tolist() == [2] * 6
-    monkeypatch.delenv("GAN_DATA_DIR")
+    set_env(GAN_DATA_DIR=None)
     ds = load_dataset("mnist")
     assert ds.labels.tolist() == [3] * 7
     assert "test split" in ds.note  # the shared folder has only the test split: said plainly

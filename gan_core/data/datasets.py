@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_core.settings import settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-DOWNLOAD_ROOT = Path(os.environ.get("GAN_DOWNLOAD_DIR", Path.home() / ".cache" / "gan_core"))
 
 TOY_DATASETS = ("ring8", "grid25", "spiral", "moons")
 IMAGE_DATASETS = ("mnist", "fashion")
@@ -172,13 +173,13 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
     dirs = []
     if data_dir:
         dirs.append(Path(data_dir))
-    if os.environ.get("GAN_DATA_DIR"):
-        dirs.append(Path(os.environ["GAN_DATA_DIR"]))
+    if settings().data_dir:
+        dirs.append(settings().data_dir)
     if name == "mnist":
         dirs.append(SHARED_MNIST)
     if name == "fashion":
         dirs.append(DEBIAN_FASHION)
-    dirs.append(DOWNLOAD_ROOT / name)
+    dirs.append(settings().download_dir / name)
     return dirs
 
 
@@ -204,7 +205,7 @@ def _download(name: str, split: str) -> tuple[np.ndarray, np.ndarray, str]:
     from torchvision import datasets  # heavy import kept off the common path
 
     cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
-    root = DOWNLOAD_ROOT / name
+    root = settings().download_dir / name
     ds = cls(str(root), train=(split == "train"), download=True)
     return ds.data.numpy(), ds.targets.numpy(), str(root)
 

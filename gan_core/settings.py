@@ -1,0 +1,126 @@
+"""Every environment setting of the engine and the app, read and checked in one place.
+
+`settings()` reads them once (the app at start-up, the command line before a command runs) and
+refuses a bad value with a `SettingsError` whose one-line message names the variable, the value
+and what is allowed, instead of each module guessing a fallback or crashing at import.
+torchrun's own launch variables (WORLD_SIZE, RANK, LOCAL_RANK, ...) are not settings: they are
+read where a launch is joined (`gan_core.train.distributed`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class SettingsError(ValueError):
+    """An environment setting has a value that is not allowed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment settings, parsed. The README's "Settings" section lists them."""
+
+    data_dir: Path | None = None  # GAN_DATA_DIR: an extra folder searched for MNIST / Fashion-MNIST
+    download_dir: Path = Path.home() / ".cache" / "gan_core"  # GAN_DOWNLOAD_DIR: where downloads go
+    app_runs_dir: Path = REPO_ROOT / "runs" / "app"  # GAN_APP_RUNS_DIR: the app's per-session checkpoints
+    max_jobs: int | None = None  # GAN_MAX_JOBS: None = 2 on CPU, 4 with CUDA (decided by the job registry)
+    max_job_seconds: float = 1800.0  # GAN_MAX_JOB_SECONDS: wall-clock length of one training job
+    idle_timeout: float = 120.0  # GAN_IDLE_TIMEOUT: seconds before a closed tab's job is stopped
+    job_nice: int = 10  # GAN_JOB_NICE: how much lower the training workers' CPU priority is (0..19)
+    cpu_turns: bool = True  # GAN_CPU_TURNS: short page computations take turns (app_shared/cpu_turns.py)
+    ddp_debug_dir: Path | None = None  # GAN_DDP_DEBUG_DIR: tests only; each DDP rank writes its weights here
+
+
+class _Reader:
+    """Parses one variable at a time from `environ`; every refusal has the same shape of message."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def _raw(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    @staticmethod
+    def refuse(name: str, value: str, allowed: str) -> SettingsError:
+        return SettingsError(f"{name}={value!r} is not allowed: it must be {allowed}")
+
+    def seconds(self, name: str, default: float) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        allowed = f"a finite number of seconds above 0 (unset: {default:g})"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.refuse(name, raw, allowed) from None
+        if not (math.isfinite(value) and value > 0):
+            raise self.refuse(name, raw, allowed)
+        return value
+
+    def whole(self, name: str, default: int | None, minimum: int, maximum: int | None = None,
+              unset: str = "") -> int | None:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        span = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        allowed = f"a whole number {span} (unset: {unset or default})"
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self.refuse(name, raw, allowed) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise self.refuse(name, raw, allowed)
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise self.refuse(name, raw, f"1 or 0 (also true/false, yes/no, on/off; unset: {int(default)})")
+
+    def folder(self, name: str, default: Path | None, must_exist: bool = False) -> Path | None:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        path = Path(raw).expanduser()
+        if path.exists() and not path.is_dir():
+            raise self.refuse(name, raw, "a folder, and this is a file")
+        if must_exist and not path.is_dir():
+            raise self.refuse(name, raw, "an existing folder, and there is none at this path (or leave it unset)")
+        return path
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Parse and check every setting in `environ`; raise SettingsError on the first bad value."""
+    read = _Reader(environ)
+    defaults = Settings()
+    return Settings(
+        data_dir=read.folder("GAN_DATA_DIR", None, must_exist=True),
+        download_dir=read.folder("GAN_DOWNLOAD_DIR", defaults.download_dir),
+        app_runs_dir=read.folder("GAN_APP_RUNS_DIR", defaults.app_runs_dir),
+        max_jobs=read.whole("GAN_MAX_JOBS", None, minimum=1, unset="2 on CPU, 4 with CUDA"),
+        max_job_seconds=read.seconds("GAN_MAX_JOB_SECONDS", defaults.max_job_seconds),
+        idle_timeout=read.seconds("GAN_IDLE_TIMEOUT", defaults.idle_timeout),
+        job_nice=read.whole("GAN_JOB_NICE", defaults.job_nice, minimum=0, maximum=19),
+        cpu_turns=read.flag("GAN_CPU_TURNS", defaults.cpu_turns),
+        ddp_debug_dir=read.folder("GAN_DDP_DEBUG_DIR", None),
+    )
+
+
+@functools.cache
+def settings() -> Settings:
+    """This process's settings, read from os.environ on first use and kept (tests: settings.cache_clear())."""
+    return load_settings(os.environ)
