@@ -8,7 +8,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from app_pages.train import charts as charts
-from app_pages.train import widgets as tw
+from app_pages.train import live_panel
 from app_shared import jobs as jobs_mod
 from gan_core.eval.diagnostics import diagnose, toy_spread
 from gan_core.teach.presets import PRESETS, get_preset, presets_for
@@ -65,9 +65,9 @@ def test_start_pause_step_change_lr_resume_stop(app):
     at.number_input(key="tr_step_n").set_value(5)
     at.button(key="tr_step").click().run()  # Step pauses the job and does exactly 5 more steps
     assert wait_for(lambda: job.state.value == "paused")
-    before = tw.live_data(job)  # the live fragment's data function, called directly
+    before = live_panel.live_data(job)  # the live fragment's data function, called directly
     time.sleep(0.3)
-    assert tw.live_data(job)["status"]["step"] == before["status"]["step"]  # paused means paused
+    assert live_panel.live_data(job)["status"]["step"] == before["status"]["step"]  # paused means paused
     assert before["rows"][-1]["step"] == before["status"]["step"]  # single steps are recorded
     assert "paused" in texts(at.markdown) or "running" in texts(at.markdown)
 
@@ -80,7 +80,7 @@ def test_start_pause_step_change_lr_resume_stop(app):
     at.button(key="tr_resume").click().run()
     assert wait_for(lambda: job.trainer.step_count > before["status"]["step"] + 20)
     assert job.trainer.config.label_smoothing == 0.1
-    after = tw.live_data(job)
+    after = live_panel.live_data(job)
     assert len(after["rows"]) > len(before["rows"]) and after["status"]["state"] == "running"
     assert any("lr_g" in text for _, text in after["events"])
     assert job.call(probes.generator_lr) == pytest.approx(1e-3)  # read in the worker process
@@ -250,7 +250,7 @@ def test_presets_have_stable_slugs_and_valid_configs():
             "ring8-minimax-collapse", "ring8-nonsaturating", "ring8-wgan-gp"} <= set(PRESETS)
     for p in PRESETS.values():
         assert p.config().dataset and p.slug == p.slug.lower()
-    assert get_preset("SHOW-MODE-COLLAPSE").loss if False else get_preset("SHOW-MODE-COLLAPSE") is PRESETS["show-mode-collapse"]
+    assert get_preset("SHOW-MODE-COLLAPSE") is PRESETS["show-mode-collapse"]
     assert get_preset("nope") is None and get_preset(None) is None
     assert all(p.page == "train" for p in presets_for("train"))
 

@@ -1,0 +1,120 @@
+"""The job controls: Start / Pause / Resume / Step / Stop, the live learning rate and live hyper-parameters.
+
+Button actions run as on_click callbacks, before the page's next run, so every button is drawn with
+the state its action produced; a callback's outcome is shown through the scope's flash message.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.train.form import read_form
+from app_pages.train.scope import FormScope
+from app_pages.train.session_job import archive_job, session_job, start_job
+from app_shared.jobs import ServerBusyError
+from gan_core.train.trainer import LIVE_HPARAMS
+
+
+def on_start(scope: FormScope) -> None:
+    try:
+        cfg = read_form(scope)
+    except (ValueError, TypeError) as exc:
+        scope.flash("error", f"Not started: {exc}")
+        return
+    try:
+        start_job(cfg)
+    except ServerBusyError as exc:
+        scope.flash("error", str(exc))
+    except ValueError as exc:
+        scope.flash("error", f"Not started: {exc}")
+
+
+def on_pause() -> None:
+    if (job := session_job()) is not None:
+        job.pause()
+
+
+def on_resume() -> None:
+    if (job := session_job()) is not None:
+        job.resume()
+
+
+def on_step(scope: FormScope) -> None:
+    if (job := session_job()) is not None:
+        job.step_once(int(scope.get("step_n", 1) or 1))
+
+
+def on_stop() -> None:
+    job = session_job()
+    if job is not None:
+        job.stop()
+        archive_job(job)
+
+
+def on_change_lr(scope: FormScope) -> None:
+    job = session_job()
+    if job is None or not job.state.active:
+        scope.flash("warning", "No running job: the new learning rate will be used by the next Start.")
+        return
+    lr_g, lr_d = scope.get("live_lr_g"), scope.get("live_lr_d")
+    try:
+        job.set_lr(lr_g=lr_g, lr_d=lr_d)
+    except ValueError as exc:
+        scope.flash("error", f"Learning rate not changed: {exc}")
+        return
+    scope.set("lr_g", lr_g)  # the form follows
+    scope.set("lr_d", lr_d)
+    scope.flash("success", "Learning rate change queued; it is marked on the charts.")
+
+
+def on_apply_live(scope: FormScope) -> None:
+    """Send the form's live-changeable hyper-parameters (lr, betas, loss, penalties...) to the running job."""
+    job = session_job()
+    if job is None or job.trainer is None or not job.state.active:
+        scope.flash("warning", "No running job to change.")
+        return
+    try:
+        form = read_form(scope)
+    except (ValueError, TypeError) as exc:
+        scope.flash("error", f"Nothing changed: {exc}")
+        return
+    current = job.trainer.config
+    changes = {n: getattr(form, n) for n in LIVE_HPARAMS
+               if getattr(form, n) is not None and getattr(form, n) != getattr(current, n)}
+    if not changes:
+        scope.flash("info", "The form matches the running job: nothing to change.")
+        return
+    try:
+        job.update_hparams(**changes)
+    except ValueError as exc:
+        scope.flash("error", f"Nothing changed: {exc}")
+        return
+    scope.flash("success", f"Changed {', '.join(changes)} (marked on the charts).")
+
+
+def apply_live_button(scope: FormScope, help_text: str | None = None) -> None:
+    st.button("Apply changed hyper-parameters to the running job", key=scope.key("apply_live"),
+              on_click=on_apply_live, args=(scope,), help=help_text)
+
+
+def job_controls(scope: FormScope) -> None:
+    """Start / Pause / Resume / Step / Stop and the live learning rate."""
+    k = scope.key
+    job = session_job()
+    active = job is not None and job.state.active
+    cols = st.columns([1, 1, 1, 1, 1, 1.2])
+    cols[0].button("Start", type="primary", key=k("start"), on_click=on_start, args=(scope,),
+                   disabled=active, width="stretch")
+    cols[1].button("Pause", key=k("pause"), on_click=on_pause, disabled=not active, width="stretch")
+    cols[2].button("Resume", key=k("resume"), on_click=on_resume, disabled=not active, width="stretch")
+    cols[3].button("Step", key=k("step"), on_click=on_step, args=(scope,), disabled=not active,
+                   width="stretch", help="Pause and do the number of steps set on the right")
+    cols[4].button("Stop", key=k("stop"), on_click=on_stop, disabled=not active, width="stretch")
+    cols[5].number_input("steps per Step", min_value=1, max_value=1000, value=1, step=1, key=k("step_n"))
+    if active:
+        cfg = job.trainer.config if job.trainer is not None else job.config
+        st.session_state.setdefault(k("live_lr_g"), cfg.lr_g)
+        st.session_state.setdefault(k("live_lr_d"), cfg.lr_d)
+        c1, c2, c3 = st.columns([1, 1, 1.2])
+        c1.number_input("new lr G", step=1e-4, format="%.1e", key=k("live_lr_g"))
+        c2.number_input("new lr D", step=1e-4, format="%.1e", key=k("live_lr_d"))
+        c3.button("Change learning rate", key=k("set_lr"), on_click=on_change_lr, args=(scope,))

@@ -1,0 +1,141 @@
+"""What a run leaves behind: the timeline of fixed-noise samples and its GIF, saving, downloading, forking."""
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from app_pages.train.form import read_form
+from app_pages.train.live_panel import toy_limit
+from app_pages.train.scope import FormScope
+from app_pages.train.session_job import session_job, start_job
+from app_shared.jobs import ServerBusyError
+from app_shared.session import safe_name, session_dir
+from gan_core import TrainConfig, WorkerJob
+from gan_core.io.images import gif_bytes, grid, points_png
+
+logger = logging.getLogger(__name__)
+
+
+def snapshot_frame(arr: np.ndarray, kind: str, dataset: str, conditional: bool) -> np.ndarray:
+    if kind == "image":
+        return grid(arr, nrow=8 if conditional else None, scale=2)
+    from PIL import Image
+    png = points_png(arr, limit=toy_limit(dataset), size=3.5)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def timeline(job: WorkerJob, scope: FormScope, max_gif_frames: int = 48) -> None:
+    """Scrub through the snapshots of fixed noise; export them as an animated GIF."""
+    trainer = job.trainer
+    snaps = trainer.history.snapshots() if trainer is not None else []
+    if len(snaps) < 2:
+        st.caption("The timeline appears after a few snapshots.")
+        return
+    steps = [s for s, _ in snaps]
+    if scope.get("timeline") not in steps:  # first view, or the step was thinned out of the history
+        scope.set("timeline", steps[-1])
+    pick = st.select_slider("Snapshot at step", options=steps, key=scope.key("timeline"))
+    arr = dict(snaps)[pick]
+    kind, ds, cond = trainer.kind, trainer.config.dataset, trainer.conditional
+    st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}")
+    if st.button("Make GIF of the timeline", key=scope.key("gif")):
+        idx = np.unique(np.linspace(0, len(snaps) - 1, min(max_gif_frames, len(snaps))).round().astype(int))
+        frames = [snapshot_frame(snaps[i][1], kind, ds, cond) for i in idx]
+        scope.set("gif_bytes", gif_bytes(frames, fps=6))
+    if scope.get("gif_bytes"):
+        st.download_button("Download GIF", scope.get("gif_bytes"), file_name="training.gif",
+                           mime="image/gif", key=scope.key("gif_dl"))
+
+
+def default_save_name(job: WorkerJob) -> str:
+    cfg = job.trainer.config if job.trainer is not None else job.config
+    step = job.trainer.step_count if job.trainer is not None else 0
+    return safe_name(f"{cfg.dataset.split('/')[-1]}-{cfg.model}-{cfg.loss}-step{step}")
+
+
+def on_save(scope: FormScope) -> None:
+    job = session_job()
+    if job is None or job.trainer is None:
+        scope.flash("warning", "Nothing to save yet: start a run first.")
+        return
+    name = safe_name(scope.get("save_name") or "", default=default_save_name(job))
+    try:
+        path = job.save(session_dir() / name)
+    except Exception as exc:
+        logger.warning("saving checkpoint %r failed", name, exc_info=True)
+        scope.flash("error", f"Not saved: {exc}")
+        return
+    scope.set("saved_path", str(path))
+    scope.flash("success", f"Saved checkpoint {name!r} at step {job.trainer.step_count}: "
+                           "it is on the Explore page now.")
+
+
+def checkpoint_zip(weights_path: str | Path) -> bytes:
+    weights = Path(weights_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in (weights, weights.with_suffix(".json")):
+            if p.is_file():
+                zf.write(p, p.name)
+    return buf.getvalue()
+
+
+def save_panel(scope: FormScope) -> None:
+    job = session_job()
+    if job is None or job.trainer is None:
+        return
+    c1, c2 = st.columns([2, 1])
+    c1.text_input("Checkpoint name", key=scope.key("save_name"), placeholder=default_save_name(job))
+    c2.button("Save checkpoint", key=scope.key("save"), on_click=on_save, args=(scope,))
+    saved = scope.get("saved_path")
+    if saved and Path(saved).is_file():
+        st.download_button(f"Download {Path(saved).stem} (.safetensors + .json, zipped)", checkpoint_zip(saved),
+                           file_name=f"{Path(saved).stem}.zip", mime="application/zip", key=scope.key("save_dl"))
+
+
+def fork_config(form: TrainConfig, meta: dict[str, Any]) -> TrainConfig:
+    """The form's settings on the checkpoint's data and architecture (those must match its weights)."""
+    saved = TrainConfig.from_dict(meta.get("config") or {})
+    structural = {n: getattr(saved, n) for n in ("dataset", "model", "z_dim", "data_dir", "data_limit", "folder_rgb")}
+    return replace(form, **structural).validate()
+
+
+def on_fork(scope: FormScope) -> None:
+    from app_shared.models import load_model, session_checkpoints
+    path = session_checkpoints().get(scope.get("fork_from"))
+    if path is None:
+        scope.flash("warning", "Choose a checkpoint saved in this session.")
+        return
+    try:
+        form = read_form(scope)
+        gan = load_model(path)
+        cfg = fork_config(form, gan.meta)
+        start_job(cfg, init_from=str(path))  # the worker loads these weights; a steps budget counts from there
+    except ServerBusyError as exc:
+        scope.flash("error", str(exc))
+        return
+    except Exception as exc:
+        logger.warning("fork from %s failed", path, exc_info=True)
+        scope.flash("error", f"Could not fork: {exc}")
+        return
+    scope.flash("success", f"Forked from {path.stem} at step {int(gan.meta.get('steps', 0))} with the form's "
+                           "settings.")
+
+
+def fork_panel(scope: FormScope) -> None:
+    from app_shared.models import session_checkpoints
+    options = list(session_checkpoints())
+    if not options:
+        st.caption("Save a checkpoint first; then you can fork a new run from it with other settings.")
+        return
+    c1, c2 = st.columns([2, 1])
+    c1.selectbox("Fork from checkpoint", options, key=scope.key("fork_from"))
+    c2.button("Fork run from checkpoint", key=scope.key("fork"), on_click=on_fork, args=(scope,),
+              help="A new run starts from these weights with the settings in the form above")
