@@ -8,7 +8,8 @@ import pytest
 from conftest import require
 from streamlit.testing.v1 import AppTest
 
-from gan_core import PRETRAINED_DIR, build_models, save_checkpoint
+from app_shared import jobs as jobs_mod
+from gan_core import PRETRAINED_DIR, TrainConfig, build_models, save_checkpoint
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "apply" / "page.py")
 SHIPPED = Path(os.environ.get("GAN_TEST_PRETRAINED", PRETRAINED_DIR))
@@ -26,6 +27,7 @@ def apply_app(tmp_path, monkeypatch, mnist_dir):
     monkeypatch.setattr(app_shared.models, "list_pretrained", lambda: gan_core.io.checkpoint.list_pretrained(SHIPPED))
     monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
     monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
+    jobs_mod.job_registry.clear()  # experiments take slots of the server's one job registry
     tests = []
 
     def make():
@@ -38,6 +40,8 @@ def apply_app(tmp_path, monkeypatch, mnist_dir):
         job = at.session_state["ap_job"] if "ap_job" in at.session_state else None
         if job is not None:
             assert job.cancel(timeout=60)
+    jobs_mod.job_registry().close()
+    jobs_mod.job_registry.clear()
 
 
 def test_generator_list_has_conditional_models_only(apply_app, tmp_path):
@@ -89,7 +93,8 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert sentence in shown
     captions = " ".join(c.value for c in at.caption)
     assert "10k test split" in captions and "1000 held-out real images" in captions
-    assert "50 real + 25 synthetic images per class (ψ = 0.80), 2 seeds, 20 training steps of batch 32 with random shifts," in captions
+    assert ("50 real + 25 synthetic images per class (ψ = 0.80), 2 seeds, 20 training steps of batch 32 with "
+            "random shifts,") in captions
     if result.generator_class_accuracy is not None:
         assert f"recognises {100 * result.generator_class_accuracy:.1f}%" in captions
     at.radio(key="ap_confusion_arm").set_value("real+synthetic").run()
@@ -113,20 +118,47 @@ def test_stop_ends_the_thread(apply_app):
     assert any("stopped" in w.value for w in at.warning) and not at.dataframe
 
 
-def test_server_wide_cap_gives_a_clear_message(apply_app, monkeypatch):
-    import app_pages.apply.jobs as aj
-    monkeypatch.setattr(aj, "MAX_RUNNING", 1)
-    first, second = apply_app(), apply_app()
-    for at in (first, second):
-        at.run()
-        at.selectbox(key="ap_generator").set_value("mnist-cgan")
-        at.number_input(key="ap_steps").set_value(200)  # long enough to still run at the second click
-        at.slider(key="ap_seeds").set_value(5)
+def _long_experiment(at: AppTest) -> AppTest:
+    """Set up an experiment long enough to still run at the next click."""
+    at.run()
+    at.selectbox(key="ap_generator").set_value("mnist-cgan")
+    at.number_input(key="ap_steps").set_value(200)
+    at.slider(key="ap_seeds").set_value(5)
+    return at
+
+
+def test_server_wide_cap_gives_a_clear_message(apply_app):
+    jobs_mod.job_registry().max_jobs = 1
+    first, second = _long_experiment(apply_app()), _long_experiment(apply_app())
     second.session_state["session_uid"] = "h8other"
     first.button(key="ap_run").click().run()
     job = first.session_state["ap_job"]
-    assert job.is_alive()
+    assert job.is_alive() and jobs_mod.job_registry().busy_slots() == 1
     second.button(key="ap_run").click().run()
     assert "ap_job" not in second.session_state
-    assert any("limit is 1" in e.value for e in second.error)
+    assert any("Server busy" in e.value and "limit on this server is 1" in e.value for e in second.error)
     assert job.cancel(timeout=60)  # stops after the classifier being trained now
+
+
+def test_experiment_and_training_job_share_one_cap(apply_app):
+    """A training job holds the only slot: no experiment starts; once it stops, the experiment holds the slot
+    and no training job starts."""
+    registry = jobs_mod.job_registry()
+    registry.max_jobs = 1
+    training = registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1), paused=True)
+    at = _long_experiment(apply_app())
+    at.button(key="ap_run").click().run()
+    assert "ap_job" not in at.session_state
+    assert any("Server busy: 1 background job" in e.value and "limit on this server is 1" in e.value
+               for e in at.error)
+    registry.stop("trainer")
+    assert not training.is_alive()
+    at.button(key="ap_run").click().run()
+    job = at.session_state["ap_job"]
+    assert job.is_alive() and registry.experiment("h8test") is job and not at.error
+    with pytest.raises(jobs_mod.ServerBusyError, match="limit on this server is 1"):
+        registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1))
+    assert not registry.get("trainer").is_alive()  # the refused start left the stopped job as it was
+    assert job.cancel(timeout=60)
+    assert registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1),
+                          paused=True).is_alive()  # the ended experiment gave its slot back

@@ -41,6 +41,46 @@ def test_cap_holds_with_three_sessions(registry):
     assert set(reg.active_jobs()) == {"b", "c"}
 
 
+class FakeExperiment:
+    """Stands in for an Apply experiment: alive from start() until request_stop()."""
+
+    def __init__(self) -> None:
+        self.started = self.stopped = False
+
+    def start(self) -> "FakeExperiment":
+        self.started = True
+        return self
+
+    def is_alive(self) -> bool:
+        return self.started and not self.stopped
+
+    def request_stop(self) -> None:
+        self.stopped = True
+
+
+def test_experiments_count_against_the_same_cap(registry):
+    reg = registry(max_jobs=2)
+    job = reg.start("a", CFG, paused=True)
+    first = reg.start_experiment("b", FakeExperiment())
+    assert first.is_alive() and reg.experiment("b") is first and reg.busy_slots() == 2
+    with pytest.raises(ServerBusyError, match="Server busy: 2 background jobs.*limit on this server is 2"):
+        reg.start("c", CFG)  # a training job waits for an experiment's slot...
+    refused = FakeExperiment()
+    with pytest.raises(ServerBusyError, match="limit on this server is 2"):
+        reg.start_experiment("c", refused)  # ...and an experiment for a training job's
+    assert not refused.started and reg.get("c") is None and reg.experiment("c") is None
+    with pytest.raises(RuntimeError, match="already running in this session"):
+        reg.start_experiment("b", FakeExperiment())  # one experiment per session
+    job = reg.start("a", CFG, paused=True)  # a session restarting its own training job keeps its slot
+    first.request_stop()  # an ended experiment gives its slot back
+    assert reg.busy_slots() == 1 and reg.start_experiment("c", FakeExperiment()).is_alive()
+    reg.stop("a")
+    assert not job.is_alive() and reg.busy_slots() == 1
+    second = reg.experiment("c")
+    reg.close()
+    assert not second.is_alive() and reg.busy_slots() == 0  # closing the registry stops its experiments
+
+
 def test_idle_job_is_reaped_unless_its_session_is_connected(registry):
     reg = registry(max_jobs=2, idle_timeout=0.5)
     job = reg.start("s", CFG)

@@ -1,13 +1,17 @@
-"""The Apply page's plumbing: which generators qualify, cached real data, and this session's experiment job."""
+"""The Apply page's plumbing: which generators qualify, cached real data, and this session's experiment job.
+
+Experiments are background work like training jobs: they start through the one job registry
+(app_shared.jobs), under its one cap (GAN_MAX_JOBS) shared with training runs.
+"""
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import streamlit as st
 
 from app_shared import models as shared_models
+from app_shared.jobs import job_registry
+from app_shared.session import session_id
 from gan_core.io.checkpoint import CheckpointError, read_meta
 from gan_core.teach.synthetic import (
     SUPPORTED_DATASETS,
@@ -18,7 +22,6 @@ from gan_core.teach.synthetic import (
 )
 
 JOB_KEY = "ap_job"
-MAX_RUNNING = int(os.environ.get("GAN_MAX_EXPERIMENTS", "2"))  # per server process; each uses one torch thread
 
 
 def conditional_generators() -> dict[str, tuple[Path, str]]:
@@ -40,31 +43,21 @@ def experiment_data(dataset: str, test_size: int) -> ExperimentData:
     return load_experiment_data(dataset, test_size)
 
 
-@st.cache_resource(show_spinner=False)
-def _running() -> tuple[threading.Lock, list[ExperimentJob]]:
-    """Every experiment this server process started (all sessions), to cap how many run at once."""
-    return threading.Lock(), []
-
-
 def session_job() -> ExperimentJob | None:
     return st.session_state.get(JOB_KEY)
 
 
 def start_job(path: Path, dataset: str, config: ExperimentConfig) -> ExperimentJob:
-    """Start this session's experiment (one at a time per session)."""
+    """Start this session's experiment (one at a time per session) in a slot of the job registry.
+
+    Raises ServerBusyError when the server's background work is at its cap, RuntimeError while this
+    session's experiment still runs, ValueError for a bad config."""
     job = session_job()
     if job is not None and job.is_alive():
         raise RuntimeError("an experiment is already running in this session: stop it first")
     config.validate()
     gan = shared_models.load_model(path)
     data = experiment_data(dataset, config.test_size)
-    lock, jobs = _running()
-    with lock:
-        jobs[:] = [j for j in jobs if j.is_alive()]
-        if len(jobs) >= MAX_RUNNING:
-            raise RuntimeError(f"{len(jobs)} experiments are already running on this server (the limit is "
-                               f"{MAX_RUNNING}); try again in a minute")
-        job = ExperimentJob(gan, data, config).start()
-        jobs.append(job)
+    job = job_registry().start_experiment(session_id(), ExperimentJob(gan, data, config))
     st.session_state[JOB_KEY] = job
     return job
