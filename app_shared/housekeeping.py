@@ -5,13 +5,17 @@ session still connected?"; this file is the one place either is done.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+
+logger = logging.getLogger(__name__)
+_moved_apis_told: set[str] = set()
 
 
 class Every:
     """Call `chore` every `seconds` on a daemon thread until `close()`. An exception in a pass is
-    dropped: housekeeping must never take the server down, and the next pass tries again."""
+    logged and the thread goes on: housekeeping must never take the server down, and the next pass tries again."""
 
     def __init__(self, seconds: float, chore: Callable[[], object], name: str) -> None:
         self._closed = threading.Event()
@@ -22,8 +26,8 @@ class Every:
         while not self._closed.wait(seconds):
             try:
                 chore()
-            except Exception:
-                pass
+            except Exception:  # logged; the next pass tries again
+                logger.exception("%s: a pass failed", self._thread.name)
 
     def close(self) -> None:
         self._closed.set()
@@ -34,7 +38,8 @@ def streamlit_runtime():
     try:
         from streamlit.runtime import Runtime
         return Runtime.instance() if Runtime.exists() else None
-    except Exception:  # internal API moved
+    except (ImportError, AttributeError) as exc:
+        _api_moved("streamlit.runtime.Runtime", exc)
         return None
 
 
@@ -45,5 +50,15 @@ def session_connected(session_id: str | None, runtime=None) -> bool | None:
         return None
     try:
         return bool(runtime.is_active_session(session_id))
-    except Exception:  # internal API moved: callers fall back to their timeouts
+    except (AttributeError, TypeError) as exc:
+        _api_moved("Runtime.is_active_session", exc)
         return None
+
+
+def _api_moved(what: str, exc: BaseException) -> None:
+    """Say once per process, with the error, that an internal Streamlit API has moved (asked every few seconds)."""
+    if what in _moved_apis_told:
+        return
+    _moved_apis_told.add(what)
+    logger.warning("Streamlit's internal %s is not usable in this version: closed tabs are noticed only by their "
+                   "timeouts, and closed sessions are not released early", what, exc_info=exc)

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gan_core import GAN, PRETRAINED_DIR, list_pretrained, load_checkpoint
 from gan_core.io.checkpoint import atomic_write_bytes
@@ -38,12 +39,10 @@ def available_models() -> dict[str, Path]:
 
 
 def allowed_roots() -> list[Path]:
-    """Folders a page may load models from: the shipped models and this session's own folder."""
-    try:
-        own = session_dir()
-    except Exception:  # outside a Streamlit script run (plain unit tests): the whole runs folder
-        own = Path(_session.APP_RUNS_DIR)
-    return [PRETRAINED_DIR, own]
+    """Folders a page may load models from: the shipped models and this session's own folder
+    (outside a Streamlit script run, in plain unit tests, where there is no session: the whole runs folder)."""
+    in_a_page_run = get_script_run_ctx(suppress_warning=True) is not None
+    return [PRETRAINED_DIR, session_dir() if in_a_page_run else Path(_session.APP_RUNS_DIR)]
 
 
 def file_hash(path: Path) -> str:

@@ -2,11 +2,12 @@
 import threading
 import time
 
+from app_shared import housekeeping
 from app_shared.housekeeping import Every, session_connected
 from tests.helpers import wait_for
 
 
-def test_every_keeps_going_after_a_failing_pass_and_stops_on_close():
+def test_every_keeps_going_after_a_failing_pass_and_stops_on_close(caplog):
     calls = []
 
     def chore():
@@ -16,6 +17,9 @@ def test_every_keeps_going_after_a_failing_pass_and_stops_on_close():
 
     every = Every(0.05, chore, name="TestChore")
     assert wait_for(lambda: len(calls) >= 3, timeout=5)  # the failure did not end the thread
+    failed = [r for r in caplog.records if r.name == "app_shared.housekeeping" and r.levelname == "ERROR"]
+    assert len(failed) == 1 and "TestChore: a pass failed" in failed[0].getMessage()
+    assert "a bad pass" in str(failed[0].exc_info[1]), "the failure is logged with its exception, not dropped"
     every.close()
     assert wait_for(lambda: not any(t.name == "TestChore" for t in threading.enumerate()), timeout=5)
     stopped_at = len(calls)
@@ -33,9 +37,13 @@ class FakeRuntime:
         return sid in self.live
 
 
-def test_session_connected_is_unknown_without_an_id_a_runtime_or_a_working_api():
+def test_session_connected_is_unknown_without_an_id_a_runtime_or_a_working_api(caplog, monkeypatch):
+    monkeypatch.setattr(housekeeping, "_moved_apis_told", set())  # as in a fresh server process
     assert session_connected("a", FakeRuntime(live={"a"})) is True
     assert session_connected("b", FakeRuntime(live={"a"})) is False
     assert session_connected(None, FakeRuntime(live={"a"})) is None
     assert session_connected("a") is None  # no Streamlit runtime in this process
     assert session_connected("a", FakeRuntime(broken=True)) is None
+    assert session_connected("a", FakeRuntime(broken=True)) is None
+    moved = [r for r in caplog.records if "is_active_session is not usable" in r.getMessage()]
+    assert len(moved) == 1 and moved[0].levelname == "WARNING", "said once, not on every pass"

@@ -63,8 +63,8 @@ with st.expander("Training details"):
     d3.checkbox("Random shifts (±2 px) for both arms", DEFAULT.augment, key=P + "augment", disabled=running)
 config = read_config()
 st.caption(f"{2 * config.seeds} classifier trainings of {config.steps} steps (batch {config.batch_size}), tested on "
-           f"{config.test_size} held-out real images. The default run took 36 s on a busy 2-core CPU "
-           "(one torch thread, so the app stays responsive).")
+           f"{config.test_size} held-out real images. The default run took 36 s on a busy 2-core CPU. "
+           "It trains on all cores but one, so the app stays responsive.")
 
 b1, b2 = st.columns(2)
 b1.button("Run experiment", key=P + "run", type="primary", disabled=running, on_click=on_run)

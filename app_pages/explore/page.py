@@ -1,4 +1,6 @@
-"""Explore: touch the latent space of a trained GAN. Widgets here; computation in app_shared.explore_* and gan_core."""
+"""Explore: touch the latent space of a trained GAN. Widgets here; computation beside it (compute.py, cache.py,
+points.py) and in gan_core."""
+import logging
 import time
 from functools import partial
 
@@ -13,6 +15,8 @@ from app_shared import models as shared_models
 from app_shared.cpu_turns import cpu_turn
 from gan_core.eval.neighbours import nearest
 from gan_core.io.images import gif_bytes, grid, png_bytes
+
+logger = logging.getLogger("app_pages.explore.page")  # a page script runs as __main__
 
 ss = st.session_state
 
@@ -69,6 +73,7 @@ for notice in ss.get("ex_notices", []):
 try:
     gan = shared_models.load_model(models[ss.ex_model])
 except Exception as exc:  # a damaged session checkpoint: say so, keep the page alive
+    logger.warning("could not load model %r from %s", ss.ex_model, models[ss.ex_model], exc_info=True)
     st.error(f"Could not load {ss.ex_model}: {exc}")
     st.stop()
 directions = directions_for(gan)
@@ -141,8 +146,9 @@ def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
     words = "" if p is None else ec.verdict_words(p)
     st.caption(timing if p is None else f"{words[:1].upper()}{words[1:]}. Sample {timing}.")
     if picture is not None:
-        st.download_button("Download image (PNG)", partial(png_bytes, picture), file_name=f"{gan.name}-seed{ss.ex_seed}.png",
-                           mime="image/png", on_click="ignore", key="ex_dl_image")
+        st.download_button("Download image (PNG)", partial(png_bytes, picture),
+                           file_name=f"{gan.name}-seed{ss.ex_seed}.png", mime="image/png", on_click="ignore",
+                           key="ex_dl_image")
 
 
 def draw_class_grid(z_eff: torch.Tensor) -> None:
@@ -177,6 +183,7 @@ def draw_memorisation() -> None:
             with st.spinner(f"Indexing the {dataset} training images (once per server)…"):
                 index, typical = neighbour_index(dataset)
         except Exception as exc:  # data or classifier missing: say so
+            logger.warning("memorisation check for %s unavailable", dataset, exc_info=True)
             st.error(f"Cannot run the memorisation check: {exc}")
             return
         idx, dist = nearest(index, ss.ex_current["x"], k=5)

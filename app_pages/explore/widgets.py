@@ -128,7 +128,7 @@ def on_upload() -> None:
         return
     try:
         label, _ = shared_models.save_upload(weights[0].getvalue(), meta[0].getvalue(), Path(weights[0].name).stem)
-    except Exception as exc:  # CheckpointError and friends: the message says what is wrong
+    except (ValueError, OSError) as exc:  # CheckpointError (a ValueError) says what is wrong; OSError: disk
         ss.ex_upload_msg = ("error", f"Could not use this upload: {exc}")
         return
     ss.ex_model = label

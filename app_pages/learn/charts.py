@@ -1,4 +1,5 @@
-"""Altair charts for the Learn page, built from gan_core.teach.lesson results (tables first, so tests can check them)."""
+"""Altair charts for the Learn page, built from gan_core.teach.lesson results (tables first, so tests can check
+them)."""
 from __future__ import annotations
 
 import altair as alt
@@ -78,5 +79,6 @@ def toy_chart(runs: dict[str, ToyRun]) -> alt.LayerChart:
         strokeDash=alt.StrokeDash("series:N", title=None),
         tooltip=["run:N", "series:N", "step:Q", alt.Tooltip("value:Q", format=".3f")])
     targets = pd.DataFrame({"y": [first.data_mean, first.data_std], "target": ["data mean", "data std"]})
-    rules = alt.Chart(targets).mark_rule(color="#2ca02c", strokeDash=[2, 2]).encode(y="y:Q", tooltip=["target:N", "y:Q"])
+    rules = alt.Chart(targets).mark_rule(color="#2ca02c", strokeDash=[2, 2]).encode(
+        y="y:Q", tooltip=["target:N", "y:Q"])
     return alt.layer(lines, rules)

@@ -180,9 +180,10 @@ if cgan is not None:
     values = [-3.0, -1.5, 0.0, 1.5, 3.0]
     strip = lm.direction_sweep(cgan, directions, k, values + [amount], seed=7, label=digit)
     class_name = (cgan.class_names or [str(digit)])[digit]
-    st.image(lm.grid_image(strip[-1:], 1, scale=5), caption=f"class {class_name}, direction #{k + 1} at {amount:+.2f} σ")
+    st.image(lm.grid_image(strip[-1:], 1, scale=5),
+             caption=f"class {class_name}, direction #{k + 1} at {amount:+.2f} σ")
     st.image(lm.grid_image(strip[:-1], len(values), scale=3),
-             caption="direction #%d at %s σ" % (k + 1, ", ".join(f"{v:+.1f}" for v in values)))
+             caption=f"direction #{k + 1} at {', '.join(f'{v:+.1f}' for v in values)} σ")
     st.caption("Directions are the principal components of the generator's first hidden layer over 1000 samples, "
                "mapped back to z (gan_core.explore.directions) — found without any labels, named only by looking.")
 else:

@@ -152,7 +152,8 @@ def _find_idx(folder: Path, name: str, prefix: str, kind: str) -> Path | None:
 
 
 def _folder_may_hold(folder: Path, name: str) -> bool:
-    """MNIST and Fashion-MNIST share file names: don't take one for the other when the folder's name says which it is."""
+    """MNIST and Fashion-MNIST share file names: don't take one for the other when the folder's name says which
+    it is."""
     text = folder.name.lower()
     if "fashion" in text:
         return name == "fashion"
@@ -169,7 +170,8 @@ def _idx_split(folder: Path, name: str, split: str) -> tuple[Path, Path] | None:
 
 
 def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
-    """The one data lookup order: --data-dir, $GAN_DATA_DIR, ../shared/data/mnist, Debian's Fashion-MNIST, download cache."""
+    """The one data lookup order: --data-dir, $GAN_DATA_DIR, ../shared/data/mnist, Debian's Fashion-MNIST,
+    the download cache ($GAN_DOWNLOAD_DIR)."""
     dirs = []
     if data_dir:
         dirs.append(Path(data_dir))
@@ -228,7 +230,7 @@ def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, spl
             files = "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz (or the t10k-* test files)"
             raise DataNotFoundError(
                 f"{name}: no data on disk and the download failed ({type(exc).__name__}: {exc}). "
-                f"Put {files} in one of: {places} — or pass --data-dir / set GAN_DATA_DIR.") from None
+                f"Put {files} in one of: {places} — or pass --data-dir / set GAN_DATA_DIR.") from exc
     if len(images) != len(labels):
         raise ValueError(f"{name}: {len(images)} images but {len(labels)} labels")
     if limit:

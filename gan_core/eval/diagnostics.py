@@ -57,7 +57,8 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
     if state == "diverged":
         out.append(Diagnosis("diverged", "error",
                              f"Training diverged: {message}. The job stopped and kept the last good weights. "
-                             "Lower the learning rate (or use WGAN-GP) and start again, or fork from a saved checkpoint."))
+                             "Lower the learning rate (or use WGAN-GP) and start again, or fork from a saved "
+                             "checkpoint."))
     elif state == "failed":
         out.append(Diagnosis("failed", "error", f"Training failed: {message}"))
     elif state == "finished":
@@ -73,9 +74,9 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
             g_now = _recent(rows, "g_grad_norm")
             g_peak = max((r.get("g_grad_norm", 0.0) for r in rows), default=0.0)
             if g_now is not None and g_peak > 0 and g_now < 0.1 * g_peak:
+                hint = " (the saturating minimax loss; try non-saturating)." if loss == "minimax" else "."
                 text += (f" The generator's gradient has shrunk to {100 * g_now / g_peak:.0f}% of its peak: "
-                         "it barely learns" + (" (the saturating minimax loss; try non-saturating)." if loss == "minimax"
-                                               else "."))
+                         "it barely learns" + hint)
             out.append(Diagnosis("d_winning", "warning", text))
 
     if spread is not None and rows and rows[-1].get("step", 0) >= 200:
@@ -94,5 +95,6 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
         if len(series) >= 3 and max(series[-2:]) < 0.8 * max(series[:-2]) and \
                 not any(d.kind == "mode_collapse" for d in out):
             out.append(Diagnosis("mode_collapse", "warning",
-                                 f"Possible mode collapse: {name} fell from {max(series[:-2]):.3g} to {series[-1]:.3g}."))
+                                 f"Possible mode collapse: {name} fell from {max(series[:-2]):.3g} "
+                                 f"to {series[-1]:.3g}."))
     return out

@@ -64,7 +64,7 @@ def dataset_index(dataset: str, limit: int | None = 10000, classifier: SmallCNN 
         try:
             from gan_core.eval.classifier import load_classifier
             classifier = load_classifier(dataset)
-        except Exception as exc:  # no classifier for this dataset, or not shipped yet
+        except (ValueError, OSError) as exc:  # CheckpointError is a ValueError: no classifier, or not shipped yet
             note = (note + "; " if note else "") + f"compared in pixel space ({exc})"
     return build_index(data.images, data.labels, classifier, dataset, note)
 

@@ -220,7 +220,8 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu",
         raise CheckpointError(f"checkpoint {weights_path} does not exist")
     size = weights_path.stat().st_size
     if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{weights_path.name} is {size / 2**20:.0f} MiB; the limit is {MAX_CHECKPOINT_BYTES // 2**20} MiB")
+        raise CheckpointError(f"{weights_path.name} is {size / 2**20:.0f} MiB; "
+                              f"the limit is {MAX_CHECKPOINT_BYTES // 2**20} MiB")
     data = weights_path.read_bytes()
     return load_checkpoint_bytes(data, read_meta(json_path), device, with_discriminator, weights_path)
 
@@ -235,7 +236,8 @@ def load_checkpoint_bytes(data: bytes, meta: dict[str, Any], device: torch.devic
     try:
         tensors = load_safetensors_bytes(data)
     except Exception as exc:  # safetensors raises several types on corrupt or truncated data
-        raise CheckpointError(f"{where} is not a valid safetensors file ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise CheckpointError(f"{where} is not a valid safetensors file "
+                              f"({type(exc).__name__}: {str(exc)[:120]})") from exc
     generator, discriminator = build_from_meta(meta)
     _load_state(generator, tensors, "generator.", where)
     has_d = any(k.startswith("discriminator.") for k in tensors)

@@ -37,7 +37,7 @@ class LabelledModule(nn.Module):
         return torch.cat([h, self.embed(y)], 1)
 
 
-# ---------------------------------------------------------------- MLP GAN (Goodfellow et al. 2014; Mirza & Osindero 2014)
+# ------------------------------------------------------- MLP GAN (Goodfellow et al. 2014; Mirza & Osindero 2014)
 
 class MLPGenerator(LabelledModule):
     def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int | None = None,

@@ -39,7 +39,7 @@ class Mixture1D:
         w = np.asarray(self.weights if self.weights is not None else [1.0] * len(self.means), dtype=np.float64)
         w = w / w.sum()
         out = np.zeros_like(x)
-        for wi, m, s in zip(w, self.means, self.stds):
+        for wi, m, s in zip(w, self.means, self.stds, strict=True):
             out = out + wi * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
         return out
 

@@ -13,6 +13,7 @@ its separate test split for testing.
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -27,6 +28,7 @@ from gan_core.eval.classifier import predict, train_classifier
 from gan_core.explore.latent import class_labels, sample_latents
 from gan_core.io.checkpoint import GAN
 
+logger = logging.getLogger(__name__)
 ARMS = ("real", "real+synthetic")
 ARM_LABELS = {"real": "(a) real only", "real+synthetic": "(b) real + synthetic"}
 SPLIT_SEED = 2024  # fixed: the test/pool split never depends on the experiment's seeds
@@ -148,7 +150,8 @@ class ExperimentResult:
     @property
     def paired_differences(self) -> list[float]:
         """Per seed: accuracy of (b) minus accuracy of (a), on the same real examples."""
-        return [b - a for a, b in zip(self.arms["real"].accuracies, self.arms["real+synthetic"].accuracies)]
+        real, with_synthetic = self.arms["real"].accuracies, self.arms["real+synthetic"].accuracies
+        return [b - a for a, b in zip(real, with_synthetic, strict=True)]
 
     def verdict(self) -> tuple[str, str]:
         """("helped" | "hurt" | "unclear", one honest sentence), judged on the paired differences."""
@@ -212,7 +215,8 @@ def check_compatible(gan: GAN, data: ExperimentData) -> None:
     if not gan.num_classes:
         raise ValueError(f"{gan.name} is not conditional: the experiment needs a generator that takes class labels")
     if gan.kind != "image" or tuple(gan.image_shape or ()) != tuple(data.pool_x.shape[1:]):
-        raise ValueError(f"{gan.name} makes images of shape {gan.image_shape}; the data is {tuple(data.pool_x.shape[1:])}")
+        raise ValueError(f"{gan.name} makes images of shape {gan.image_shape}; "
+                         f"the data is {tuple(data.pool_x.shape[1:])}")
     if gan.num_classes != data.num_classes:
         raise ValueError(f"{gan.name} has {gan.num_classes} classes; {data.dataset} has {data.num_classes}")
 
@@ -257,7 +261,8 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
     generator_accuracy = None
     for s in range(config.seeds):
         real_x, real_y = pick_real_examples(data, config.real_per_class, seed=s)
-        syn_x, syn_y = synthetic_examples(gan, config.synthetic_per_class, seed=10_000 + s, truncation=config.truncation)
+        syn_x, syn_y = synthetic_examples(gan, config.synthetic_per_class, seed=10_000 + s,
+                                          truncation=config.truncation)
         if s == 0:
             generator_accuracy = generator_class_accuracy(syn_x, syn_y, data.dataset)
         tick(f"seed {s + 1}/{config.seeds}: generated {len(syn_x)} synthetic images")
@@ -276,11 +281,13 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
 class ExperimentJob:
     """Runs one experiment in a background thread; the page polls `snapshot()` (never touches the thread's data)."""
 
-    def __init__(self, gan: GAN, data: ExperimentData, config: ExperimentConfig, num_threads: int | None = None) -> None:
-        from gan_core.train.job import default_num_threads
+    def __init__(self, gan: GAN, data: ExperimentData, config: ExperimentConfig,
+                 num_threads: int | None = None) -> None:
+        from gan_core.device import default_num_threads
 
-        # One torch thread on 2 cores: leaves a core to the server, and on a shared CPU two threads of small
-        # convolutions mostly wait for each other (measured: 4x the CPU time per classifier training under load).
+        # All cores but one (one torch thread on 2 cores): leaves a core to the server, and on a shared 2-core CPU
+        # two threads of small convolutions mostly wait for each other (measured: 4x the CPU time per classifier
+        # training under load). torch.set_num_threads in _run applies to this thread only.
         self._num_threads = num_threads or default_num_threads()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -307,6 +314,7 @@ class ExperimentJob:
             with self._lock:
                 self._state.update(error=str(exc), message="stopped")
         except Exception as exc:  # shown on the page; the thread must end cleanly
+            logger.exception("Apply experiment failed (%s)", config)
             with self._lock:
                 self._state.update(error=f"{type(exc).__name__}: {exc}", message="failed")
         finally:
