@@ -6,6 +6,7 @@ written into a temporary session folder so every control is tested whatever is s
 from __future__ import annotations
 
 import gc
+import io
 import sys
 import threading
 import time
@@ -15,9 +16,12 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO, require
+from PIL import Image
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from gan_core import list_pretrained, save_checkpoint
+from app_pages.explore import compute as ec
+from gan_core import list_pretrained, load_checkpoint, save_checkpoint
 from gan_core.io.checkpoint import read_meta
 from gan_core.nn.models import build_models
 from tests.helpers import run_async
@@ -39,7 +43,22 @@ def write_tiny(folder: Path, name: str, model: str, z_dim: int, classes: int | N
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
+def sent(monkeypatch) -> dict[str, bytes]:
+    """Every media file the page sends (st.image's encoded bytes), by the URL a browser would fetch."""
+    files: dict[str, bytes] = {}
+    real = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+        url = real(self, path_or_data, mimetype, coordinates, file_name, is_for_static_download)
+        if isinstance(path_or_data, bytes):
+            files[url] = path_or_data
+        return url
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return files
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, sent):
     """A temporary runs folder whose session `sess1` holds tiny-cgan (z_dim 20 > 16) and tiny-toy."""
     import app_shared.models
     import app_shared.session
@@ -56,6 +75,7 @@ def env(tmp_path, monkeypatch):
         at.session_state["session_uid"] = UID
         if query:
             at.query_params.update(query)
+        at.sent = sent  # what the page sends, for shown_image
         return at
 
     make.own = own
@@ -68,8 +88,29 @@ def ok(at: AppTest) -> AppTest:
     return at
 
 
+def shown_image(at: AppTest, caption_prefix: str) -> np.ndarray:
+    """The picture the page sent for its one image whose caption starts with `caption_prefix`, decoded."""
+    urls = [img.url for el in at.main.image for img in el.proto.imgs if img.caption.startswith(caption_prefix)]
+    assert len(urls) == 1, (caption_prefix, [c for el in at.main.image for c in el.captions])
+    return np.asarray(Image.open(io.BytesIO(at.sent[urls[0]])))
+
+
+def computed_sample(at: AppTest) -> np.ndarray:
+    """The sample the page generated (it keeps it for the memorisation check and the class blend)."""
+    return ec.image_array(at.session_state["ex_current"]["x"])
+
+
 def image(at: AppTest) -> np.ndarray:
-    return np.array(at.session_state["ex_image"], copy=True)
+    """The sample as the browser gets it, back at 1x (it is sent IMAGE_SCALE times larger, in crisp pixels)."""
+    s = ec.IMAGE_SCALE
+    shown = shown_image(at, "sample")[s // 2::s, s // 2::s].copy()
+    assert np.abs(shown.astype(int) - computed_sample(at)).max() <= 1, "the page shows the sample it generated"
+    return shown
+
+
+def close(shown: np.ndarray, picture: np.ndarray) -> bool:
+    """An image as sent (st.image's JPEG at quality 100: each pixel within 1) is the picture computed for it."""
+    return shown.shape == picture.shape and np.abs(shown.astype(int) - picture).max() <= 1
 
 
 LATENT_TAB, DIRECTIONS_TAB = "Latent z", "Directions (GANSpace)"
@@ -101,13 +142,16 @@ def test_default_and_every_model_render(env):
         ok(at)
         assert not at.error, [e.value for e in at.error]
         z_dim = int(at.session_state["ex_current"]["z"].shape[0])
-        x = image(at)
         folder = env.own if label.startswith("session: ") else REPO / "pretrained"
         is_toy = read_meta(folder / (label.removeprefix("session: ") + ".json"))["model"] == "toy"
         if is_toy:
+            point = [c.value for c in at.caption if c.value.startswith("sample: this z gives the point")]
+            x = at.session_state["ex_current"]["x"].numpy()
             assert x.shape == (1, 2) and np.isfinite(x).all()
+            assert point == [f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})"]
             assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "toy models show a scatter plot"
         else:
+            x = image(at)
             assert x.dtype == np.uint8 and x.ndim in (2, 3)
             assert sample_captions(at)
         z_labels = {s.label for s in at.slider if s.label.startswith("z[")}
@@ -198,23 +242,35 @@ def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
     at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
     assert calls == [(4242, 1.0)]
     assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
-    before, sample = np.array(at.session_state["ex_grid"]), image(at)
+    gan = load_checkpoint(env.own / "tiny-cgan.safetensors")
+
+    def grid_shown() -> tuple[np.ndarray, np.ndarray]:
+        """(the grid the page's state describes, computed here; the grid the page sent)."""
+        seed, trunc = int(at.session_state["ex_seed"]), float(at.session_state["ex_trunc"])
+        picture = compute.class_grid(gan, at.session_state["ex_current"]["z"], seed, trunc,
+                                     others=real(gan, seed, trunc)).image
+        shown = shown_image(at, "class × sample grid")
+        assert close(shown, picture), "the page sends the grid of its sample's z"
+        return picture, shown
+
+    (before, before_shown), sample = grid_shown(), computed_sample(at)
     assert np.abs(grid_tile(before, 2, 0).astype(int) - sample).max() <= 1, "column 0, row 2 is the sample"
+    others = np.s_[:, 176:]  # the columns after the first, on JPEG's 8-pixel block boundary
 
     at.slider(key="ex_z_0").set_value(-3.5).run()
-    after, moved = np.array(ok(at).session_state["ex_grid"]), image(at)
-    assert not np.array_equal(moved, sample)
+    (after, after_shown), moved = grid_shown(), computed_sample(ok(at))
+    assert not np.array_equal(moved, sample) and not np.array_equal(image(at), sample)
     assert np.abs(grid_tile(after, 2, 0).astype(int) - moved).max() <= 1, "the grid shows the moved z"
     assert not np.array_equal(grid_tile(after, 2, 0), grid_tile(before, 2, 0))
-    for row in range(10):
-        for col in range(1, 6):
-            assert np.array_equal(grid_tile(after, row, col), grid_tile(before, row, col)), (row, col)
+    assert not np.array_equal(after_shown, before_shown), "the page sent the new grid"
+    assert np.array_equal(after_shown[others], before_shown[others]), "the other columns are sent unchanged"
     assert len(calls) == 1, "a latent move reuses the cached columns"
 
     ok(at.slider(key="ex_trunc").set_value(0.5).run())
     ok(at.number_input(key="ex_seed").set_value(4243).run())
     assert calls[1:] == [(4242, 0.5), (4243, 0.5)], "seed and truncation change the other columns"
-    assert not np.array_equal(grid_tile(at.session_state["ex_grid"], 0, 1), grid_tile(after, 0, 1))
+    _, last_shown = grid_shown()
+    assert not np.array_equal(grid_tile(last_shown, 0, 1), grid_tile(after_shown, 0, 1))
 
 
 # ---------------------------------------------------------------- untrusted query strings
@@ -296,24 +352,29 @@ def test_upload_is_validated_then_saved_and_selected(env, tmp_path):
 
 def test_interpolation_downloads_and_memorisation(env, monkeypatch):
     from app_pages.explore import cache
-    from gan_core.eval.neighbours import build_index
+    from gan_core.eval.neighbours import build_index, nearest
+    from gan_core.io.images import grid
 
     at = ok(env({"model": TINY_CGAN, "seed": "3", "class": "2"}).run())
     labels = {b.label for b in at.download_button}
     assert {"Download image (PNG)", "Download grid (PNG)", "Download GIF", "Download strip (PNG)"} <= labels
-    slerp = at.session_state["ex_frames"].clone()
-    assert len(slerp) == 8
+    gan = load_checkpoint(env.own / "tiny-cgan.safetensors")
+    slerp = ec.seed_frames(gan, 3, 4, 2, 1.0, 8, "slerp")  # the page's defaults: seed B = A + 1, 8 frames
+    slerp_shown = shown_image(at, "interpolation: seed 3 → seed 4 (slerp)")
+    assert len(slerp) == 8 and close(slerp_shown, ec.strip(slerp)), "the page shows the slerp frames"
     at.radio(key="ex_int_method").set_value("lerp").run()
-    lerp = ok(at).session_state["ex_frames"]
+    lerp = ec.seed_frames(gan, 3, 4, 2, 1.0, 8, "lerp")
+    lerp_shown = shown_image(ok(at), "interpolation: seed 3 → seed 4 (lerp)")
+    assert close(lerp_shown, ec.strip(lerp)) and not close(lerp_shown, ec.strip(slerp)), "it shows the lerp frames"
     assert torch.allclose(lerp[0], slerp[0], atol=1e-5) and torch.allclose(lerp[-1], slerp[-1], atol=1e-5)
     assert not torch.allclose(lerp[3], slerp[3], atol=1e-3), "lerp and slerp differ in the middle"
     at.radio(key="ex_int_mode").set_value("two classes").run()
     at.selectbox(key="ex_int_cb").set_value(7).run()
-    frames = ok(at).session_state["ex_frames"]
-    grid_img = at.session_state["ex_grid"]
-    assert len(frames) == 8 and grid_img.ndim == 2  # a gray model's grid stays gray, labels and all
-    from app_pages.explore.compute import image_array
-    assert np.array_equal(image_array(frames[0:1]), image(at)), "class A end of the blend is the sample itself"
+    frames = ec.class_frames(gan, ok(at).session_state["ex_current"]["z"], 2, 7, 8)
+    assert len(frames) == 8 and close(shown_image(at, "interpolation: c2 → c7"), ec.strip(frames))
+    assert shown_image(at, "class × sample grid").ndim == 2  # a gray model's grid stays gray, labels and all
+    assert np.array_equal(ec.image_array(frames[0:1]), computed_sample(at)), \
+        "class A end of the blend is the sample itself"
 
     # memorisation: an index that holds the current sample among noise must find it at distance 0
     sample = at.session_state["ex_current"]["x"]
@@ -324,9 +385,15 @@ def test_interpolation_downloads_and_memorisation(env, monkeypatch):
     at.session_state["ex_mem_open"] = True  # what expanding it does (a lazy st.expander; AppTest cannot click it)
     ok(at.run())
     at.toggle(key="ex_nn").set_value(True).run()
-    dist = ok(at).session_state["ex_nn_distances"]
+    shown = [c.value for c in ok(at).caption if c.value.startswith(f"Distances in {index.space}: ")]
+    assert len(shown) == 1, [c.value for c in at.caption]
+    shown_dist = shown[0].removeprefix(f"Distances in {index.space}: ").split(". For comparison")[0].split(", ")
+    _, dist = nearest(index, sample, k=5)  # what the page computes for them
+    dist = dist[0].tolist()
     assert dist[0] < 1e-3 and dist == sorted(dist) and len(dist) == 5
-    assert any("nearest training images" in c for el in at.main.image for c in el.captions)
+    assert shown_dist == [f"{d:.2f}" for d in dist], "the page shows the five distances"
+    nearest_shown = shown_image(at, "nearest training images")
+    assert close(nearest_shown, grid(index.images[nearest(index, sample, k=5)[0][0]], nrow=5, scale=3))
 
 
 # ---------------------------------------------------------------- speed and the model cache

@@ -129,12 +129,10 @@ def draw_sample(z_eff: torch.Tensor, cls: int | None) -> None:
     ms = (time.perf_counter() - start) * 1000
     if gan.kind == "points":
         cloud = ec.point_cloud(gan, seed=0, truncation=float(ss.ex_trunc))
-        ss.ex_image = x.numpy()
         st.altair_chart(points_chart(cloud, x.numpy(), mode_centres(gan.meta.get("dataset"))))
         st.caption(f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})")
         picture = None
     else:
-        ss.ex_image = ec.image_array(x)
         picture = ec.image_array(x, ec.IMAGE_SCALE)
         name = f" — {gan.class_names[cls]}" if cls is not None and gan.class_names else ""
         st.image(picture, caption=f"sample{name}")
@@ -159,7 +157,6 @@ def draw_class_grid(z_eff: torch.Tensor) -> None:
     with box:
         cg = ec.class_grid(gan, z_eff, ss.ex_seed, float(ss.ex_trunc),
                            others=grid_columns(gan, int(ss.ex_seed), float(ss.ex_trunc)))
-        ss.ex_grid = cg.image
         st.image(cg.image, caption="class × sample grid. Rows are classes; each column keeps one z (the first is the "
                                    "sample above, the others the next seeds): along a column the content changes "
                                    "and the style stays.")
@@ -187,7 +184,6 @@ def draw_memorisation() -> None:
             st.error(f"Cannot run the memorisation check: {exc}")
             return
         idx, dist = nearest(index, ss.ex_current["x"], k=5)
-        ss.ex_nn_distances = dist[0].tolist()
         st.image(grid(index.images[idx[0]], nrow=5, scale=3), caption="nearest training images, closest first")
         st.caption(f"Distances in {index.space}: " + ", ".join(f"{d:.2f}" for d in dist[0].tolist())
                    + f". For comparison, a real training image's nearest other training image is typically "
@@ -267,7 +263,6 @@ def interpolation() -> None:
         st.caption("The class embedding is blended linearly while z stays the current sample's.")
         frames = ec.class_frames(gan, ss.ex_current["z"], int(a), int(b), steps)
         label = f"{names[int(a)]} → {names[int(b)]}"
-    ss.ex_frames = frames
     if gan.kind == "points":
         cloud = ec.point_cloud(gan, seed=0, truncation=float(ss.ex_trunc))
         st.altair_chart(points_chart(cloud, modes=mode_centres(gan.meta.get("dataset")), path=frames.numpy()))
