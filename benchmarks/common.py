@@ -46,7 +46,8 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
     """p50 / p95 / mean / max of a list of durations, in milliseconds."""
     ms = [1000.0 * s for s in seconds]
     return {"n": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
-            "mean_ms": round(sum(ms) / len(ms), 2) if ms else float("nan"), "max_ms": round(max(ms), 2) if ms else float("nan")}
+            "mean_ms": round(sum(ms) / len(ms), 2) if ms else float("nan"),
+            "max_ms": round(max(ms), 2) if ms else float("nan")}
 
 
 def write_result(name: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,10 @@ WS_HOOK = """
 (() => {
   window.__ws = {sent: [], recv: []};
   const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) { window.__ws.sent.push(performance.now()); return send.call(this, data); };
+  WebSocket.prototype.send = function (data) {
+    window.__ws.sent.push(performance.now());
+    return send.call(this, data);
+  };
   const Orig = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new Orig(...args);

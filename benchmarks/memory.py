@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
             opened, peak = 0, 0
             while opened < args.sessions:
                 batch = [open_explore(browser, server.url) for _ in range(min(args.batch, args.sessions - opened))]
-                for context, page in batch:
+                for _, page in batch:
                     wait_image(page, "sample*", timeout=120_000)
                     slider = page.get_by_role("slider", name="z[0]")
                     slider.focus()

@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads for both loops (default 1: what a TrainingJob uses on 2 cores; 0 = torch's default)")
+                        help="torch threads for both loops (default 1: what a TrainingJob uses on 2 cores; "
+                             "0 = torch's default)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -265,7 +265,7 @@ class StreamlitSession:
             self._reader.cancel()
             try:
                 await asyncio.wait_for(self._reader, 5)
-            except (TimeoutError, asyncio.CancelledError, Exception):
+            except (TimeoutError, asyncio.CancelledError):  # _read_loop keeps its own errors in self._error
                 pass
         self._ws = self._reader = None
 
@@ -286,7 +286,7 @@ class StreamlitSession:
                 await self._handle(self.cache.process(msg, raw))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a closed socket or a bad message: wake any waiter with the error
+        except Exception as exc:  # noqa: BLE001 - a closed socket or a bad message: kept, raised to every waiter
             self._error = exc
         finally:
             if self._error is None:
@@ -635,7 +635,7 @@ class StreamlitSession:
                 async with self._done:
                     self._sent += 1
                     await self._ws.send(data)
-            except Exception:  # a closed connection: a waiting call reports it
+            except Exception:  # noqa: BLE001 - a closed connection: the reader keeps the error, a waiting call raises it
                 return
             self.auto_reruns_sent += 1
 
@@ -655,7 +655,7 @@ class StreamlitSession:
                 self.image_errors.append(f"{url}: empty")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - kept in image_errors, which the tests assert on
             self.image_errors.append(f"{url}: {type(exc).__name__}: {exc}")
 
     async def wait_for_text(self, pattern: str, timeout: float | None = None) -> str:

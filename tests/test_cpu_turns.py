@@ -1,5 +1,6 @@
 """Short page computations take turns (app_shared/cpu_turns.py); the Explore move's turn is tested in
 test_explore_page.py."""
+import itertools
 import threading
 import time
 
@@ -25,7 +26,7 @@ def test_turns_do_not_overlap_and_an_exception_gives_the_turn_back():
     for t in threads:
         t.join(10)
     spans.sort()
-    assert len(spans) == 5 and all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans
+    assert len(spans) == 5 and all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), spans
     with pytest.raises(ValueError):
         with cpu_turn():
             raise ValueError("a failing page run")

@@ -54,7 +54,7 @@ def check_single_equal_checkpoint(result, out: Path, debug_dir: Path, steps: int
     gan = load_checkpoint(out / "generator.safetensors")
     initial, _ = build_models(meta["model"], meta["z_dim"], gan.image_shape, gan.num_classes)
     moved = [not torch.equal(a, b) for a, b in zip(gan.generator.state_dict().values(),
-                                                   initial.state_dict().values())]
+                                                   initial.state_dict().values(), strict=True)]
     assert any(moved), "training changed nothing"
     return meta
 

@@ -75,7 +75,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def package_graph(graph: dict[str, set[str]], depth: int = 2) -> dict[str, set[str]]:
-    """gan_core.train.job -> gan_core.train: the graph between subpackages (a package's __init__ re-exports are left out)."""
+    """gan_core.train.job -> gan_core.train: the graph between subpackages (a package's __init__ re-exports are
+    left out)."""
     def group(name: str) -> str:
         return ".".join(name.split(".")[:depth])
 

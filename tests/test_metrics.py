@@ -1,4 +1,5 @@
-"""gan_core.eval.metrics and gan_core.eval.classifier: the numbers are right, separate good from bad, and are deterministic."""
+"""gan_core.eval.metrics and gan_core.eval.classifier: the numbers are right, separate good from bad, and are
+deterministic."""
 import json
 import math
 import subprocess

@@ -54,7 +54,8 @@ def test_unknown_names_are_rejected():
         get_loss("bce2")
 
 
-@pytest.mark.parametrize("model,loss", list(itertools.product(["mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "toy"], LOSS_NAMES)))
+@pytest.mark.parametrize("model,loss",
+                         list(itertools.product(["mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "toy"], LOSS_NAMES)))
 def test_one_step_is_finite_and_trains_both_nets(model, loss):
     toy = model == "toy"
     cfg = TrainConfig(dataset="ring8" if toy else "mnist", model=model, loss=loss, z_dim=8, batch_size=16,
@@ -66,8 +67,8 @@ def test_one_step_is_finite_and_trains_both_nets(model, loss):
     for key in ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "images_per_s"):
         assert torch.isfinite(torch.tensor(row[key])), key
     assert row["g_grad_norm"] > 0 and row["d_grad_norm"] > 0
-    assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters()))
-    assert any(not torch.equal(a, b) for a, b in zip(d_before, trainer.D.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, trainer.D.parameters(), strict=True))
 
 
 def test_losses_on_known_values():
@@ -125,4 +126,4 @@ def test_r1_and_augment_options_train():
         row = trainer.step(record=True)
     assert all(torch.isfinite(torch.tensor(v)) for v in row.values())
     assert trainer.ema is not None
-    assert any(not torch.equal(a, b) for a, b in zip(trainer.ema.parameters(), trainer.G.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(trainer.ema.parameters(), trainer.G.parameters(), strict=True))

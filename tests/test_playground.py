@@ -68,7 +68,8 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     heat = pp.heatmap_of(fig)
     assert heat.shape == (50, 50) and 0 <= heat.min() < heat.max() <= 1
     i, j = 10, 40  # the drawn value at row i (y), column j (x) is D there
-    d_there = float(job.call(probes.discriminator_probability, [[float(field.xs[j]), float(field.ys[i])]]).reshape(-1)[0])
+    point = [[float(field.xs[j]), float(field.ys[i])]]
+    d_there = float(job.call(probes.discriminator_probability, point).reshape(-1)[0])
     assert heat[i, j] == pytest.approx(d_there, rel=1e-4)
     arrows = pp.arrows_of(fig)
     assert arrows.shape == (min(pp.MAX_ARROWS, 128), 2) and np.allclose(arrows, field.grads[:len(arrows)])

@@ -111,7 +111,7 @@ def test_slider_move_latency_idle(server):
             await s.open(server.url)
             step = 0.1 if s.value("z[1]") < 0 else -0.1
             times = []
-            for i in range(20):
+            for _ in range(20):
                 before = s.value("z[1]")
                 times.append(await s.move_slider("z[1]", step, "sample"))
                 assert abs(s.value("z[1]") - (before + step)) < 1e-6
