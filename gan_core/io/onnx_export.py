@@ -88,12 +88,21 @@ def export_generator(gan: GAN, *, tolerance: float = DEFAULT_TOLERANCE, opset: i
     return model
 
 
+def clear_export_cache() -> None:
+    """Forget every cached export (tests; a long-lived process never needs to)."""
+    with _lock:
+        _cache.clear()
+
+
 def weights_key(gan: GAN) -> str:
-    """A hash of the generator's architecture and weights: the same model gives the same key."""
+    """The model's identity: its architecture plus its checkpoint file's hash or, for a GAN not loaded
+    from a file, a hash of the generator's weights (a few ms for the shipped models, so reruns skip it)."""
     digest = hashlib.sha256()
-    meta = gan.meta
-    digest.update(repr((meta.get("model"), gan.z_dim, gan.image_shape, gan.num_classes,
+    digest.update(repr((gan.meta.get("model"), gan.z_dim, gan.image_shape, gan.num_classes,
                         type(gan.generator).__qualname__)).encode())
+    if gan.content_hash:  # load_checkpoint* set it from the bytes the generator was loaded from
+        digest.update(b"file:" + gan.content_hash.encode())
+        return digest.hexdigest()
     for name, tensor in gan.generator.state_dict().items():
         digest.update(name.encode())
         digest.update(str(tuple(tensor.shape)).encode())
