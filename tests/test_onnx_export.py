@@ -155,6 +155,9 @@ def test_exports_are_cached_by_weights(fresh_cache, tmp_path, monkeypatch):
     assert export_generator(in_memory).sha256 == first.sha256 and len(calls) == 2
     changed = GAN(build_models("toy", gan.z_dim)[0].eval(), None, gan.meta)
     assert export_generator(changed).sha256 != first.sha256 and len(calls) == 3
+    # the bytes are deterministic, so the browser's copy (kept by sha256) stays valid after a server restart
+    onnx_export.clear_export_cache()
+    assert export_generator(gan).data == first.data and len(calls) == 4
 
 
 def test_torchscript_fallback_when_dynamo_fails(fresh_cache, tmp_path, monkeypatch, caplog):
