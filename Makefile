@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	@echo "==> Installing the test tools (pytest, Playwright, ruff, onnxruntime)"
+	@echo "==> Installing the test tools (pytest, Playwright, ruff)"
 	$(BIN)/pip install --disable-pip-version-check -e ".[dev]"
 	touch $@
 
