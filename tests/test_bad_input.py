@@ -296,8 +296,15 @@ def test_json_missing_invalid_or_huge(capsys, tmp_path, checkpoint):
     assert_one_line_error(*run_cli(capsys, "sample", "--model", bad, "--out", tmp_path / "s.npz"), "missing")
     with pytest.raises(CheckpointError, match="too large"):
         load_uploaded_checkpoint(checkpoint.read_bytes(), b" " * (2 * 2**20))
-    with pytest.raises(CheckpointError, match="not valid JSON"):
-        load_uploaded_checkpoint(checkpoint.read_bytes(), b"\xff\xfe garbage")
+    with pytest.raises(CheckpointError, match="not a text file") as binary:
+        load_uploaded_checkpoint(checkpoint.read_bytes(), b"\xff\x9a garbage")
+    with pytest.raises(CheckpointError, match="does not say which model") as no_model:
+        load_uploaded_checkpoint(checkpoint.read_bytes(), json.dumps({k: v for k, v in META.items()
+                                                                      if k != "model"}).encode())
+    for exc in (binary, no_model):  # plain words that say what to do, not a Python error
+        text = str(exc.value)
+        assert "codec" not in text and "0x9a" not in text and "None" not in text, text
+        assert "Use the NAME.json that was saved next to NAME.safetensors" in text, text
 
 
 def test_huge_files_are_refused_before_reading(capsys, tmp_path, checkpoint, monkeypatch):

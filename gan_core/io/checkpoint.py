@@ -161,18 +161,34 @@ def read_meta(json_path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint metadata {json_path} is missing (every NAME.safetensors needs NAME.json)")
     if json_path.stat().st_size > MAX_JSON_BYTES:
         raise CheckpointError(f"{json_path.name} is larger than {MAX_JSON_BYTES // 1024} KiB: not a checkpoint JSON")
+    return validate_meta(parse_meta_json(json_path.read_bytes(), json_path.name), json_path.name)
+
+
+def parse_meta_json(data: bytes, where: str = "the .json file") -> Any:
+    """A checkpoint description's JSON, or a CheckpointError that says in plain words what to upload instead."""
     try:
-        meta = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{json_path.name} is not valid JSON: {exc}") from None
-    return validate_meta(meta, json_path.name)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{where} is not a text file (it may be the weights, or another file renamed to "
+                              ".json). Use the NAME.json that was saved next to NAME.safetensors.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+                              "Use the NAME.json that was saved next to NAME.safetensors, unedited.") from None
 
 
 def validate_meta(meta: Any, where: str = "checkpoint JSON") -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise CheckpointError(f"{where} must hold a JSON object")
-    if meta.get("model") not in MODEL_NAMES:
-        raise CheckpointError(f"{where}: unknown model {meta.get('model')!r}; expected one of {', '.join(MODEL_NAMES)}")
+    if "model" not in meta:
+        raise CheckpointError(f"{where} does not say which model it describes (it has no \"model\" entry), so it "
+                              "is not a checkpoint description of this app. Use the NAME.json that was saved next to "
+                              "NAME.safetensors.")
+    if meta["model"] not in MODEL_NAMES:
+        shown = str(meta["model"])[:40]
+        raise CheckpointError(f"{where} names an unknown model, {shown!r}: this app builds only "
+                              f"{', '.join(MODEL_NAMES)}. Use the NAME.json that was saved next to NAME.safetensors.")
     z_dim, classes, shape = meta.get("z_dim"), meta.get("num_classes"), meta.get("image_shape")
     if not isinstance(z_dim, int) or not 1 <= z_dim <= 4096:
         raise CheckpointError(f"{where}: z_dim must be an integer in 1..4096, got {z_dim!r}")

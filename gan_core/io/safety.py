@@ -7,14 +7,20 @@ caps; uploaded checkpoints are parsed as safetensors + JSON only (never unpickle
 from __future__ import annotations
 
 import io
-import json
 import os
 import zipfile
 import zlib
 from pathlib import Path
 
 from gan_core.data.datasets import IMAGE_SUFFIXES
-from gan_core.io.checkpoint import GAN, MAX_CHECKPOINT_BYTES, MAX_JSON_BYTES, CheckpointError, load_checkpoint_bytes
+from gan_core.io.checkpoint import (
+    GAN,
+    MAX_CHECKPOINT_BYTES,
+    MAX_JSON_BYTES,
+    CheckpointError,
+    load_checkpoint_bytes,
+    parse_meta_json,
+)
 
 MAX_ZIP_FILES = 20000
 MAX_ZIP_BYTES = 200 * 1024 * 1024
@@ -124,8 +130,5 @@ def load_uploaded_checkpoint(weights: bytes, meta_json: bytes, device: str = "cp
                               "(pickles can run code when loaded)")
     if len(meta_json) > MAX_JSON_BYTES:
         raise CheckpointError("the JSON file is too large to be a checkpoint description")
-    try:
-        meta = json.loads(meta_json.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"the JSON file is not valid JSON: {exc}") from None
+    meta = parse_meta_json(meta_json, "the .json file")
     return load_checkpoint_bytes(weights, meta, device)
