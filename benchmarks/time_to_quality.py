@@ -1,9 +1,10 @@
 """Wall-clock seconds until cgan-mlp on MNIST makes digits of the requested class, judged by the project classifier.
 
 Trains with the gan_core Trainer (batch 64, z_dim 64, lr 5e-4 for G and D, EMA 0.99 of G's weights —
-the EMA generator is the one evaluated) on CPU with the thread count a TrainingJob uses, and every `--eval-every` seconds of training generates a balanced batch (equal
-numbers of each class) and asks the project classifier (gan_core.eval.classifier.load_classifier("mnist"))
-which digit each one is. The clock counts training only; evaluation time is reported separately.
+the EMA generator is the one evaluated) on CPU with the thread count a TrainingJob uses, and every
+`--eval-every` seconds of training generates a balanced batch (equal numbers of each class) and asks the
+project classifier (gan_core.eval.classifier.load_classifier("mnist")) which digit each one is. The clock
+counts training only; evaluation time is reported separately.
 Target: 90% class accuracy in < 120 s. The MNIST files here are its 10k test split (see README).
 
 Run: python -m benchmarks.time_to_quality [--max-seconds 180] [--classifier PATH]
@@ -17,8 +18,8 @@ import torch
 
 from benchmarks.common import hardware, write_result
 from gan_core import TrainConfig, Trainer, class_labels, load_dataset, sample_latents
+from gan_core.device import default_num_threads
 from gan_core.eval.classifier import load_classifier, load_classifier_file, predict
-from gan_core.train.job import default_num_threads
 
 
 def class_accuracy(trainer: Trainer, classifier, z: torch.Tensor, labels: torch.Tensor) -> float:
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> dict:
         t0 = time.perf_counter()
         acc = class_accuracy(trainer, classifier, z, labels)
         eval_s += time.perf_counter() - t0
-        curve.append({"seconds": round(train_s, 1), "cpu_seconds": round(cpu_s, 1), "step": trainer.step_count, "class_accuracy": round(acc, 4)})
+        curve.append({"seconds": round(train_s, 1), "cpu_seconds": round(cpu_s, 1), "step": trainer.step_count,
+                      "class_accuracy": round(acc, 4)})
         print(f"  {train_s:6.1f}s step {trainer.step_count:6d} accuracy {acc:.3f}", flush=True)
         if acc >= args.target:
             reached, reached_cpu = round(train_s, 1), round(cpu_s, 1)

@@ -1,7 +1,14 @@
-"""The one device picker: CUDA, then Apple MPS, then CPU."""
+"""The one device picker (CUDA, then Apple MPS, then CPU) and the default number of CPU threads."""
 from __future__ import annotations
 
+import os
+
 import torch
+
+
+def default_num_threads() -> int:
+    """All cores but one, so the server (or shell) that shows the run keeps a core to itself."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def pick_device(requested: str | None = "auto") -> torch.device:
@@ -31,6 +38,5 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        import os
         return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
     return device.type

@@ -101,3 +101,50 @@ def test_divergence_exits_3(tmp_path, mnist_dir):
                           "--data-limit", 256, "--batch-size", 32, "--steps", 2000, "--out", tmp_path, "--no-progress")
     assert result.returncode == 3 and "diverged" in result.stderr
     assert (tmp_path / "generator.safetensors").is_file()  # the last good weights were kept
+
+
+def test_train_from_a_preset_with_overrides(tmp_path):
+    """`train --preset SLUG`: the preset's fields, with the flags given on top."""
+    from gan_core.teach.presets import get_preset
+
+    preset = get_preset("ring8-label-smoothing")
+    out = tmp_path / "p"
+    result = gan_core_cli("train", "--preset", preset.slug, "--steps", 15, "--lr-d", 5e-4, "--out", out,
+                          "--no-progress")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "generator.json").read_text())["config"]
+    assert config["label_smoothing"] == preset.settings["label_smoothing"] == 0.1  # from the preset
+    assert config["lr_g"] == preset.settings["lr_g"] == 1e-3 and config["dataset"] == "ring8"
+    assert config["lr_d"] == 5e-4 and config["steps"] == 15  # the flags win
+    assert (out / "generator.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_preset_is_one_line_listing_the_slugs(tmp_path):
+    from gan_core.teach.presets import PRESETS
+
+    result = gan_core_cli("train", "--preset", "no-such-preset", "--steps", 5, "--out", tmp_path / "x")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "unknown preset 'no-such-preset'" in result.stderr and all(slug in result.stderr for slug in PRESETS)
+    assert not (tmp_path / "x").exists()
+
+
+def test_gan_console_script_is_python_m_gan_core(tmp_path):
+    """pyproject's `gan` entry point runs the same main as `python -m gan_core`: the same help, the same errors."""
+    from importlib.metadata import entry_points
+
+    from gan_core.cli.main import main
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "gan"]
+    assert script.value == "gan_core.cli.main:main" and script.load() is main
+    gan = Path(sys.executable).with_name("gan")
+    assert gan.is_file(), f"{gan} is missing: install the project (pip install -e .)"
+    for args in (["--help"], ["train", "--help"]):
+        via_script = subprocess.run([str(gan), *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+        via_module = gan_core_cli(*args, timeout=120)
+        assert via_script.returncode == via_module.returncode == 0, via_script.stderr
+        assert via_script.stdout == via_module.stdout
+    assert all(name in gan_core_cli("--help").stdout for name in ("train", "sample", "eval", "train-classifier"))
+    assert "--preset SLUG" in via_module.stdout
+    args = ["sample", "--model", tmp_path / "nope.safetensors", "--out", tmp_path / "x.npz"]
+    bad = subprocess.run([str(gan), *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and bad.stderr == gan_core_cli(*args).stderr

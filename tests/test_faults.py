@@ -144,7 +144,7 @@ def test_exception_in_thread_is_caught_reported_and_a_new_job_can_start():
     assert "Traceback" in job.error_trace and "sample" in job.error_trace
     assert job.trainer.step_count == 19  # the steps before the failure happened and are kept
     assert not job_threads(job) and job.stop()  # stop() on an ended job is harmless
-    assert job.status()["state"] == "failed" and "simulated" in job.status()["message"]
+    assert job.status().state == JobState.FAILED and "simulated" in job.status().message
     # the session starts again: a fresh job runs
     again = TrainingJob(TrainConfig(dataset="ring8", batch_size=32, steps=30), num_threads=1, name="again").start()
     assert again.wait_until(30, timeout=30)

@@ -44,17 +44,17 @@ def test_lifecycle(job):
     assert j.trainer.opt_g.param_groups[0]["lr"] == 1e-3
     assert any("lr_g" in text for _, text in j.history.events())
     status = j.status()
-    assert status["state"] == "running" and status["step"] > 0 and status["device"] == "cpu"
+    assert status.state == JobState.RUNNING and status.step > 0 and status.device == "cpu"
     assert j.stop(timeout=10)
     assert j.state == JobState.STOPPED and "stopped" in j.message
-    assert not any(t.name.startswith("TrainingJob") and t.is_alive() for t in threading.enumerate() if t is not threading.current_thread()) or not j.is_alive()
+    assert not j.is_alive() and j._thread not in threading.enumerate()  # the job's thread has ended
 
 
 def test_budget_finishes_job(job):
     j = job(steps=30).start()
     assert wait_for(lambda: not j.is_alive())
     assert j.state == JobState.FINISHED and j.trainer.step_count == 30
-    assert j.status()["eta"] == 0
+    assert j.status().eta == 0
 
 
 def test_bad_live_change_is_rejected_in_caller(job):
@@ -92,3 +92,23 @@ def test_generate_and_save_between_steps(job, tmp_path):
     assert pts.shape == (7, 2)
     path = j.save(tmp_path / "live")
     assert path.is_file()
+
+
+def test_live_panel_data_of_a_toy_run(job):
+    """The live panel's record: the status, copies of the history, the toy spread and the warnings."""
+    from gan_core import JobStatus, LivePanelData, live_panel_data
+
+    j = job(steps=120, snapshot_every=50)
+    before = live_panel_data(j)  # not started: no trainer yet
+    assert isinstance(before, LivePanelData) and before.kind is None and before.rows == [] and before.spread is None
+    assert before.status == JobStatus(JobState.STARTING, budget_steps=120)
+    j.start()
+    assert wait_for(lambda: not j.is_alive(), timeout=60) and j.state == JobState.FINISHED
+    data = live_panel_data(j)
+    assert data.status.state == JobState.FINISHED and data.status.step == 120 and data.status.eta == 0
+    assert data.kind == "points" and data.dataset == "ring8" and not data.conditional and data.num_classes is None
+    assert [r["step"] for r in data.rows][-1] == 120 and data.rows == j.history.rows()
+    assert data.snapshot[0] == 100 and data.snapshot[1].shape == (512, 2)
+    assert data.spread["num_modes"] == 8 and 0 <= data.spread["modes_held"] <= 8
+    finished = [d for d in data.diagnoses if d.kind == "finished"]
+    assert len(finished) == 1 and "budget reached at step 120" in finished[0].text.lower()

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.train import charts as charts
 from app_pages.train import live_panel
 from app_shared import jobs as jobs_mod
+from gan_core import JobState
 from gan_core.eval.diagnostics import diagnose, toy_spread
 from gan_core.teach.presets import PRESETS, get_preset, presets_for
 from tests import worker_probes as probes
@@ -67,8 +68,8 @@ def test_start_pause_step_change_lr_resume_stop(app):
     assert wait_for(lambda: job.state.value == "paused")
     before = live_panel.live_data(job)  # the live fragment's data function, called directly
     time.sleep(0.3)
-    assert live_panel.live_data(job)["status"]["step"] == before["status"]["step"]  # paused means paused
-    assert before["rows"][-1]["step"] == before["status"]["step"]  # single steps are recorded
+    assert live_panel.live_data(job).status.step == before.status.step  # paused means paused
+    assert before.rows[-1]["step"] == before.status.step  # single steps are recorded
     assert "paused" in texts(at.markdown) or "running" in texts(at.markdown)
 
     at.number_input(key="tr_live_lr_g").set_value(1e-3)
@@ -78,11 +79,11 @@ def test_start_pause_step_change_lr_resume_stop(app):
     at.button(key="tr_apply_live").click().run()
     assert "Changed label_smoothing (marked" in texts(at.success)  # lr_g was not reverted to the old form value
     at.button(key="tr_resume").click().run()
-    assert wait_for(lambda: job.trainer.step_count > before["status"]["step"] + 20)
+    assert wait_for(lambda: job.trainer.step_count > before.status.step + 20)
     assert job.trainer.config.label_smoothing == 0.1
     after = live_panel.live_data(job)
-    assert len(after["rows"]) > len(before["rows"]) and after["status"]["state"] == "running"
-    assert any("lr_g" in text for _, text in after["events"])
+    assert len(after.rows) > len(before.rows) and after.status.state == JobState.RUNNING
+    assert any("lr_g" in text for _, text in after.events)
     assert job.call(probes.generator_lr) == pytest.approx(1e-3)  # read in the worker process
     status = texts(at.markdown)
     assert "step" in status and "images/s" in status and "device cpu" in status

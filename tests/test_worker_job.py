@@ -77,7 +77,7 @@ def test_lifecycle_controls_mirror_and_close(worker, tmp_path):
         job.call(probes.discriminator_probability, "not points")
     assert job.state == JobState.RUNNING
     status = job.status()
-    assert status["state"] == "running" and status["step"] > 0 and status["device"] == "cpu"
+    assert status.state == JobState.RUNNING and status.step > 0 and status.device == "cpu"
     assert job.stop(timeout=30) and job.state == JobState.STOPPED and not job.is_alive()
     assert job.worker_alive()  # still up after the run: saving a stopped run is common
     path = job.save(tmp_path / "after-stop")

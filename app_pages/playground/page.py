@@ -58,8 +58,8 @@ def live_field() -> None:
         return
     pp.playground_tick(job, mode, speed)
     data = lp.live_data(job)
-    st.markdown(lp.status_line(data["status"], data["kind"]))
-    lp.show_diagnoses(data["diagnoses"])
+    st.markdown(lp.status_line(data.status, data.kind))
+    lp.show_diagnoses(data.diagnoses)
     field = pp.current_field(job)
     left, right = st.columns([3, 2])
     with left:
@@ -71,10 +71,10 @@ def live_field() -> None:
                 st.caption(f"Modes covered (points within 4 std of a mode): {cov['modes_covered']} / "
                            f"{cov['num_modes']}; high-quality points {100 * cov['high_quality']:.0f}%")
     with right:
-        if data["spread"] is not None:
-            st.metric("Modes held", f"{data['spread']['modes_held']} / {data['spread']['num_modes']}")
+        if data.spread is not None:
+            st.metric("Modes held", f"{data.spread['modes_held']} / {data.spread['num_modes']}")
         for name in ("losses", "outputs", "grads"):
-            spec = charts.metric_spec(name, data["rows"], smoothing, data["events"], height=240, presenter=presenter)
+            spec = charts.metric_spec(name, data.rows, smoothing, data.events, height=240, presenter=presenter)
             st.vega_lite_chart(spec=spec, width="stretch")
     lp.track_state_change(job)
 

@@ -1,6 +1,7 @@
 """The live panel: status line, warnings, charts and samples of the session's job, re-drawn every second.
 
-`live_data` copies what the panel shows out of the job (no Streamlit, safe while the job runs);
+`live_data` copies what the panel shows out of the job (gan_core.live_panel_data: a LivePanelData, no
+Streamlit, safe while the job runs);
 `live_panel` draws it in an st.fragment that reruns on a timer while the job is active.
 The 2-D playground reuses the data, the status line, the warnings and the state tracking.
 """
@@ -13,8 +14,8 @@ import streamlit as st
 from app_pages.train import charts
 from app_pages.train.scope import FormScope
 from app_pages.train.session_job import past_runs, session_job
-from gan_core import WorkerJob
-from gan_core.eval.diagnostics import Diagnosis, diagnose, toy_spread
+from gan_core import JobStatus, LivePanelData, WorkerJob, live_panel_data
+from gan_core.eval.diagnostics import Diagnosis
 from gan_core.io.images import grid, png_bytes, points_png
 
 SAMPLE_PNG_KEY = "_sample_png"
@@ -29,36 +30,17 @@ def _fmt_seconds(seconds: float | None) -> str:
         f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def status_line(status: dict[str, Any], kind: str) -> str:
-    epoch = {"image": f"epoch {status['epoch']:.2f}", "points": "epoch — (toy data is endless)"}.get(kind, "epoch —")
-    return (f"**{status['state']}** · device {status['device'] or '…'} · step {status['step']:,} · {epoch} · "
-            f"{status['images_per_s']:,.0f} images/s · elapsed {_fmt_seconds(status['elapsed'])} · "
-            f"ETA {_fmt_seconds(status['eta'])}")
+def status_line(status: JobStatus, kind: str | None) -> str:
+    epoch = {"image": f"epoch {status.epoch:.2f}", "points": "epoch — (toy data is endless)"}.get(kind, "epoch —")
+    return (f"**{status.state.value}** · device {status.device or '…'} · step {status.step:,} · {epoch} · "
+            f"{status.images_per_s:,.0f} images/s · elapsed {_fmt_seconds(status.elapsed)} · "
+            f"ETA {_fmt_seconds(status.eta)}")
 
 
-def live_data(job: WorkerJob) -> dict[str, Any]:
-    """Copies of everything the live panel shows (no Streamlit, safe while the job runs)."""
+def live_data(job: WorkerJob) -> LivePanelData:
+    """Copies of everything the live panel shows; reading them marks the job as watched."""
     job.touch()
-    status = job.status()
-    trainer = job.trainer
-    if trainer is None:
-        return {"status": status, "rows": [], "evals": [], "events": [], "snapshot": None, "kind": None,
-                "spread": None, "diagnoses": diagnose(status["state"], status["message"], [], job.config.loss),
-                "dataset": job.config.dataset}
-    history = trainer.history
-    rows, evals, events = history.rows(), history.evals(), history.events()
-    snapshot = history.latest_snapshot()
-    kind = trainer.kind
-    spread, spread_history = None, None
-    cfg = trainer.config
-    if kind == "points" and snapshot is not None:
-        spread = toy_spread(cfg.dataset, snapshot[1])
-        if spread is not None:
-            spread_history = [toy_spread(cfg.dataset, pts)["modes_held"] for _, pts in history.snapshots()[-60:]]
-    diagnoses = diagnose(status["state"], status["message"], rows, cfg.loss, evals, spread, spread_history)
-    return {"status": status, "rows": rows, "evals": evals, "events": events, "snapshot": snapshot, "kind": kind,
-            "spread": spread, "diagnoses": diagnoses, "dataset": cfg.dataset,
-            "conditional": trainer.conditional, "num_classes": trainer.num_classes}
+    return live_panel_data(job)
 
 
 def show_diagnoses(diagnoses: list[Diagnosis]) -> None:
@@ -72,9 +54,9 @@ def toy_limit(dataset: str) -> float:
     return view_extent(dataset)
 
 
-def sample_png(data: dict[str, Any], presenter: bool = False) -> tuple[int, bytes] | None:
+def sample_png(data: LivePanelData, presenter: bool = False) -> tuple[int, bytes] | None:
     """The latest snapshot as PNG bytes, made at most once per snapshot (cached in session state)."""
-    snap = data["snapshot"]
+    snap = data.snapshot
     if snap is None:
         return None
     step, arr = snap
@@ -82,15 +64,15 @@ def sample_png(data: dict[str, Any], presenter: bool = False) -> tuple[int, byte
     key = (id(session_job()), step, presenter)
     if cache and cache[0] == key:
         return step, cache[1]
-    if data["kind"] == "image":
-        nrow = 8 if data.get("conditional") else None
+    if data.kind == "image":
+        nrow = 8 if data.conditional else None
         png = png_bytes(grid(arr, nrow=nrow, scale=3 if presenter else 2), compress_level=1)  # a new one every few s
     else:
         import torch
 
         from gan_core.data.datasets import sample_toy
-        real = sample_toy(data["dataset"], 512, generator=torch.Generator().manual_seed(0)).numpy()
-        png = points_png(arr, real, limit=toy_limit(data["dataset"]), size=6 if presenter else 4)
+        real = sample_toy(data.dataset, 512, generator=torch.Generator().manual_seed(0)).numpy()
+        png = points_png(arr, real, limit=toy_limit(data.dataset), size=6 if presenter else 4)
     st.session_state[SAMPLE_PNG_KEY] = (key, png)
     return step, png
 
@@ -121,8 +103,8 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
         st.info("Choose a set-up (or a preset) and press **Start**.")
         return
     data = live_data(job)
-    st.markdown(status_line(data["status"], data["kind"]))
-    show_diagnoses(data["diagnoses"])
+    st.markdown(status_line(data.status, data.kind))
+    show_diagnoses(data.diagnoses)
     left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
     with left:
         loss = job.trainer.config.loss if job.trainer is not None else job.config.loss
@@ -130,9 +112,9 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
             st.caption(f"With the {loss} loss D outputs a score, not a probability: the D(x) chart shows "
                        "sigmoid(score), useful only as a trend.")
         for name in ("losses", "outputs", "grads", "speed"):
-            spec = charts.metric_spec(name, data["rows"], smoothing, data["events"], compare, height, presenter)
+            spec = charts.metric_spec(name, data.rows, smoothing, data.events, compare, height, presenter)
             st.vega_lite_chart(spec=spec, width="stretch")
-        quality = charts.quality_specs(data["evals"], data["events"], compare, presenter=presenter)
+        quality = charts.quality_specs(data.evals, data.events, compare, presenter=presenter)
         for i in range(0, len(quality), 2):
             for col, (_, spec) in zip(st.columns(2), quality[i:i + 2], strict=False):
                 col.vega_lite_chart(spec=spec, width="stretch")
@@ -140,12 +122,12 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
         sample = sample_png(data, presenter)
         if sample is not None:
             rows_note = ""
-            if data.get("conditional") and data.get("num_classes"):
-                rows_note = f"; row k shows class k (0…{data['num_classes'] - 1})"
+            if data.conditional and data.num_classes:
+                rows_note = f"; row k shows class k (0…{data.num_classes - 1})"
             st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}{rows_note}", width="stretch",
                      output_format="PNG")  # sent as made: "auto" re-encodes PNG bytes as JPEG every second
-        if data["spread"] is not None:
-            s = data["spread"]
+        if data.spread is not None:
+            s = data.spread
             st.metric("Modes held", f"{s['modes_held']} / {s['num_modes']}")
     track_state_change(job)
 

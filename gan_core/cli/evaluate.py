@@ -1,6 +1,6 @@
 """Command line for quality: `eval` (metrics of a checkpoint) and `train-classifier` (the project classifiers).
 
-Registered into gan_core.cli.main.COMMANDS on import (see cli._load_optional_commands).
+Listed in COMMANDS below; gan_core.cli.main builds the parser from it.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from gan_core.cli.main import COMMANDS, UsageError
+from gan_core.cli.common import Command, UsageError
 
 MNIST_HOLDOUT = 1000  # when only one split exists, the last 1000 images are held out for testing
 
@@ -87,10 +87,6 @@ def format_table(result: dict) -> str:
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-COMMANDS["eval"] = (_eval_args, run_eval,
-                    "quality metrics of a checkpoint: classifier Fréchet distance, class accuracy and coverage, toy modes")
-
-
 # ---------------------------------------------------------------- train-classifier
 
 def _classifier_args(parser: argparse.ArgumentParser) -> None:
@@ -157,5 +153,9 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS["train-classifier"] = (_classifier_args, run_train_classifier,
-                                "train the project's small CNN classifier for mnist or fashion (used by eval)")
+COMMANDS = (
+    Command("eval", _eval_args, run_eval,
+            "quality metrics of a checkpoint: classifier Fréchet distance, class accuracy and coverage, toy modes"),
+    Command("train-classifier", _classifier_args, run_train_classifier,
+            "train the project's small CNN classifier for mnist or fashion (used by eval)"),
+)

@@ -27,7 +27,8 @@ def grid(images: torch.Tensor | np.ndarray, nrow: int | None = None, pad: int = 
     canvas = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
     for i in range(n):
         r, col = divmod(i, nrow)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = tiles[i]
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[top: top + h, left: left + w] = tiles[i]
     if scale > 1:
         canvas = canvas.repeat(scale, 0).repeat(scale, 1)
     return canvas[..., 0] if c == 1 else canvas
@@ -73,3 +74,16 @@ def points_png(points: np.ndarray | torch.Tensor, real: np.ndarray | torch.Tenso
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def samples_sheet_png(samples: np.ndarray | torch.Tensor, kind: str, num_classes: int | None = None,
+                      real: np.ndarray | torch.Tensor | None = None) -> bytes:
+    """A run's samples of its fixed noise as one PNG: images in rows of 8 (a conditional model's
+    class-major samples in one column per class, one row per z), points as a scatter over `real`."""
+    samples = np.asarray(samples)
+    if kind != "image":
+        return points_png(samples, real)
+    order = np.arange(len(samples))
+    if num_classes:
+        order = order.reshape(num_classes, -1).T.reshape(-1)
+    return png_bytes(grid(samples[order], nrow=num_classes or 8, scale=2))

@@ -17,6 +17,10 @@ BatchNorm in G: on CUDA it becomes SyncBatchNorm (batch statistics over all rank
 are averaged over ranks at the end, before saving.
 
 Batch size is per rank: N ranks with --batch-size B see N x B images per step.
+
+The steps run in the one training loop (gan_core.train.loop) with an `agree` hook: divergence and
+the seconds budget (rank 0's clock) are checked on the same steps on every rank and all-reduced,
+so all ranks stop at the same step.
 """
 from __future__ import annotations
 
@@ -29,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from gan_core.train.config import TrainConfig
+from gan_core.train.loop import Agreement, Budget, LoopEnd, TrainingLoop
+from gan_core.train.progress import ProgressBar
 
 SEED_STRIDE = 104_729  # rank r draws from seed + r * SEED_STRIDE
 DEBUG_DIR_ENV = "GAN_DDP_DEBUG_DIR"  # tests: each rank writes its final weights here
@@ -55,14 +63,6 @@ def launch_info() -> Launch | None:
         return None
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
     return Launch(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")), local_world)
-
-
-def maybe_run_distributed(config, args) -> int | None:
-    """Under torchrun (WORLD_SIZE > 1) run the DDP trainer and return its exit code; else None."""
-    launch = launch_info()
-    if launch is None:
-        return None
-    return run_distributed(config, args, launch)
 
 
 def device_and_backend(requested: str, local_rank: int) -> tuple[torch.device, str]:
@@ -145,72 +145,44 @@ def _write_debug_weights(trainer, launch: Launch) -> None:
     if not folder:
         return
     from safetensors.torch import save_file
-    tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in trainer.sampling_generator.state_dict().items()}
+    tensors = {f"generator.{k}": v.detach().cpu().contiguous()
+               for k, v in trainer.sampling_generator.state_dict().items()}
     tensors.update({f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in trainer.D.state_dict().items()})
     Path(folder).mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(Path(folder) / f"rank{launch.rank}.safetensors"))
 
 
-def _is_record_step(trainer) -> bool:
-    """The steps whose metrics are checked for divergence: the same rule on every rank."""
-    from gan_core.train.trainer import GOOD_STATE_EVERY
-    upcoming = trainer.step_count + 1
-    return upcoming == 1 or upcoming % trainer.config.log_every == 0 or upcoming % GOOD_STATE_EVERY == 0
-
-
-def train_loop(trainer, launch: Launch, show_progress: bool = True) -> str | None:
-    """Step until the budget; returns a divergence message or None. Ranks agree on when to stop.
-
-    Divergence is only detected on record steps (the same steps on every rank) and the wall-clock
-    budget is rank 0's clock, so after those steps all ranks share (diverged, out of time) flags.
-    """
+def rank_agreement(launch: Launch, device: torch.device) -> Agreement:
+    """The loop's `agree` hook: (any rank diverged, rank 0 out of time), all-reduced over the ranks."""
     import torch.distributed as dist
-    from tqdm import tqdm
 
-    from gan_core.train.trainer import DivergedError
+    def agree(diverged: bool, out_of_time: bool) -> tuple[bool, bool]:
+        flags = torch.tensor([float(diverged), float(out_of_time and launch.is_main)], device=device)
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        return bool(flags[0] > 0), bool(flags[1] > 0)
+    return agree
 
-    cfg = trainer.config
-    bar = tqdm(total=cfg.steps, disable=not (show_progress and launch.is_main), unit="step",
-               dynamic_ncols=True, mininterval=0.5)
-    message = None
+
+def train_loop(trainer, launch: Launch, show_progress: bool = True) -> LoopEnd:
+    """Step until the budget or a divergence on any rank; every rank ends at the same step."""
+    bar = ProgressBar(trainer.config.steps, show=show_progress and launch.is_main, world_size=launch.world_size)
     try:
-        while not (cfg.steps and trainer.step_count >= cfg.steps):
-            record = _is_record_step(trainer)
-            check = record or bool(cfg.seconds and (trainer.step_count + 1) % 10 == 0)
-            diverged = None
-            try:
-                row = trainer.step(record=record)
-            except DivergedError as exc:
-                diverged, row = str(exc), None
-            bar.update(1)
-            if row is not None:
-                bar.set_postfix(d=f"{row['d_loss']:.3f}", g=f"{row['g_loss']:.3f}",
-                                img_s=f"{row['images_per_s'] * launch.world_size:.0f}", refresh=False)
-            if not check:
-                continue
-            out_of_time = launch.is_main and bool(cfg.seconds) and trainer.train_seconds >= cfg.seconds
-            flags = torch.tensor([float(diverged is not None), float(out_of_time)], device=trainer.device)
-            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-            if flags[0] > 0:
-                if diverged is None:
-                    trainer.restore_good_state()
-                    diverged = f"training diverged on another rank at step {trainer.step_count}; weights rolled back"
-                message = diverged
-                break
-            if flags[1] > 0:
-                break
+        return TrainingLoop(trainer, Budget.of(trainer.config), on_step=bar,
+                            agree=rank_agreement(launch, trainer.device)).run()
     finally:
         bar.close()
-    return message
 
 
-def run_distributed(config, args, launch: Launch) -> int:
-    """The `train` command on one rank of a torchrun launch; only rank 0 prints and writes files."""
+def run_distributed(config: TrainConfig, launch: Launch, out: Path, name: str = "generator",
+                    init_from: str | None = None, show_progress: bool = True) -> LoopEnd:
+    """The `train` command on one rank of a torchrun launch; only rank 0 prints and writes files.
+
+    Returns how the loop ended, the same on every rank (a divergence anywhere ends all of them)."""
     import torch.distributed as dist
 
-    from gan_core.cli.main import EXIT_DIVERGED, _write_sample_grid
     from gan_core.data.datasets import load_dataset
     from gan_core.io.checkpoint import load_checkpoint, resolve_checkpoint
+    from gan_core.train.run_files import write_run_files
     from gan_core.train.trainer import Trainer
 
     device, backend = device_and_backend(config.device, launch.local_rank)
@@ -223,8 +195,8 @@ def run_distributed(config, args, launch: Launch) -> int:
             raise ValueError(f"batch size {batch} per rank is larger than each rank's share of the dataset "
                              f"({len(full)} images / {launch.world_size} ranks)")
         trainer = Trainer(config, full.shard(launch.rank, launch.world_size), device=device)
-        if args.init_from:
-            trainer.load_weights(load_checkpoint(resolve_checkpoint(args.init_from), device))
+        if init_from:
+            trainer.load_weights(load_checkpoint(resolve_checkpoint(init_from), device))
         wrap_trainer(trainer, launch)
         if launch.is_main and trainer.config.eval_every:
             from gan_core.eval.metrics import trainer_evaluator
@@ -234,34 +206,26 @@ def run_distributed(config, args, launch: Launch) -> int:
                   f"loss: {launch.world_size} ranks, {backend} on {device.type}, "
                   f"{trainer.config.batch_size} images per rank per step", file=sys.stderr)
         started = time.perf_counter()
-        diverged = train_loop(trainer, launch, show_progress=not args.no_progress)
+        end = train_loop(trainer, launch, show_progress=show_progress)
         wall = time.perf_counter() - started
         average_buffers(trainer.G, trainer.ema)
         mine = weights_hash(trainer.sampling_generator, trainer.D)
         hashes: list[Any] = [None] * launch.world_size
         dist.all_gather_object(hashes, mine)
         _write_debug_weights(trainer, launch)
-        code = 0
         if launch.is_main:
             info = {"world_size": launch.world_size, "backend": backend, "device": device.type,
                     "batch_size_per_rank": trainer.config.batch_size, "weight_hashes": hashes,
                     "ranks_equal": len(set(hashes)) == 1}
             command = "torchrun --nproc_per_node {} -m gan_core {}".format(launch.local_world_size,
                                                                            " ".join(sys.argv[1:]))
-            out = Path(args.out)
-            path = trainer.save(out / args.name, command=command, wall_time_s=round(wall, 1),
-                                diverged=bool(diverged), distributed=info,
-                                name=args.name if args.name != "generator" else None)
-            _write_sample_grid(trainer, out / f"{args.name}.png")
-            if diverged:
-                print(f"error: {diverged}; the last good weights are in {path}", file=sys.stderr)
-                code = EXIT_DIVERGED
+            path = write_run_files(trainer, Path(out), name, command, wall, end.diverged, distributed=info)
+            if end.diverged:
+                print(f"error: {end.message}; the last good weights are in {path}", file=sys.stderr)
             else:
                 print(f"wrote {path} after {trainer.step_count} steps in {wall:.0f}s on {launch.world_size} ranks "
                       f"(weights equal on all ranks: {info['ranks_equal']})")
-        elif diverged:
-            code = EXIT_DIVERGED
         dist.barrier()
-        return code
+        return end
     finally:
         dist.destroy_process_group()

@@ -83,7 +83,8 @@ class MetricsHistory:
         """What was recorded since `cursor` (None: everything) and the cursor for the next call."""
         c = cursor or {"rows": 0, "evals": 0, "events": 0, "snapshot": -1, "thinnings": 0}
         with self._lock:
-            new = [(s, a, i) for (s, a), i in zip(self._snapshots, self._snapshot_ids) if i > c["snapshot"]]
+            new = [(s, a, i) for (s, a), i in zip(self._snapshots, self._snapshot_ids, strict=True)
+                   if i > c["snapshot"]]
             delta = {"rows": [dict(r) for r in self._rows[c["rows"]:]],
                      "evals": [dict(r) for r in self._evals[c["evals"]:]],
                      "events": list(self._events[c["events"]:]),
@@ -101,7 +102,7 @@ class MetricsHistory:
             self._events.extend(delta["events"])
             if delta["keep"] is not None:
                 keep = set(delta["keep"])
-                kept = [(snap, i) for snap, i in zip(self._snapshots, self._snapshot_ids) if i in keep]
+                kept = [(snap, i) for snap, i in zip(self._snapshots, self._snapshot_ids, strict=True) if i in keep]
                 self._snapshots = [snap for snap, _ in kept]
                 self._snapshot_ids = [i for _, i in kept]
             for step, samples, i in delta["snapshots"]:

@@ -1,54 +1,34 @@
 """TrainingJob: a Trainer running in a background thread that a UI can steer and read safely.
 
-The thread is the only code that steps the trainer. Every step runs under `job.lock`; the
-UI's reads of models (samples, saving) take the same lock between steps, and metrics are
-read from the thread-safe history. Nothing here knows about Streamlit.
+The thread is the only code that steps the trainer, through the one training loop
+(gan_core.train.loop) with this job's pause / step / stop as its `control` hook. Every step runs
+under `job.lock`; the UI's reads of models (samples, saving) take the same lock between steps,
+and metrics are read from the thread-safe history. Nothing here knows about Streamlit.
 """
 from __future__ import annotations
 
-import os
+import logging
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from gan_core.data.datasets import Dataset
+from gan_core.device import default_num_threads
 from gan_core.io.checkpoint import load_checkpoint
 from gan_core.train.config import TrainConfig
-from gan_core.train.trainer import LIVE_HPARAMS, DivergedError, Trainer
+from gan_core.train.loop import SINGLE, STEP, STOP, Budget, TrainingLoop
+from gan_core.train.records import JobState, JobStatus
+from gan_core.train.trainer import Trainer, check_live_changes
 
-
-class JobState(str, Enum):
-    STARTING = "starting"
-    RUNNING = "running"
-    PAUSED = "paused"
-    FINISHED = "finished"  # the step or time budget was reached
-    STOPPED = "stopped"  # stop() was called
-    DIVERGED = "diverged"  # NaN/inf: rolled back to the last good weights
-    FAILED = "failed"  # an exception; `message` and `error_trace` say which
-
-    @property
-    def active(self) -> bool:
-        return self in (JobState.STARTING, JobState.RUNNING, JobState.PAUSED)
-
-
-def default_num_threads() -> int:
-    """All cores but one, so the server that shows the job keeps a core to itself."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> None:
-    """ValueError, in the caller, for any change a running job could not apply."""
-    unknown = set(changes) - set(LIVE_HPARAMS)
-    if unknown:
-        raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
-    replace(config, **changes).validate()
+logger = logging.getLogger(__name__)
+__all__ = ["JobInterface", "JobState", "JobStatus", "TrainingJob", "attach_evaluator", "build_trainer",
+           "check_live_changes"]
 
 
 def build_trainer(config: TrainConfig, dataset: Dataset | None = None, init_from: str | None = None) -> Trainer:
@@ -64,11 +44,13 @@ def build_trainer(config: TrainConfig, dataset: Dataset | None = None, init_from
 
 
 def attach_evaluator(trainer: Trainer) -> None:
-    """Wire gan_core.eval.metrics' quality metrics into a trainer (eval_every > 0); says so on the charts if it cannot."""
+    """Wire gan_core.eval.metrics' quality metrics into a trainer (eval_every > 0); if it cannot, the
+    charts say so."""
     try:
         from gan_core.eval.metrics import trainer_evaluator
         trainer.evaluator = trainer_evaluator(trainer)
-    except Exception as exc:  # metrics are optional: a missing classifier must not stop the run
+    except Exception as exc:  # metrics are optional: whatever stops them must not stop the run
+        logger.warning("quality metrics off for this run", exc_info=True)
         trainer.history.add_event(trainer.step_count, f"quality metrics off: {exc}")
 
 
@@ -215,23 +197,19 @@ class TrainingJob(JobInterface):
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> JobStatus:
         """A snapshot for a status line: state, step, epoch, images/s, elapsed and estimated time left."""
         trainer = self._trainer
-        step = trainer.step_count if trainer else 0
-        last = trainer.history.last() if trainer else None
         elapsed = ((self.ended_at or time.monotonic()) - self.started_at) if self.started_at else 0.0
-        rate = last["images_per_s"] if last else 0.0
         cfg = trainer.config if trainer else self.config
-        eta = None
-        if trainer and cfg.steps and trainer.train_seconds > 0:
-            eta = (cfg.steps - step) * trainer.train_seconds / max(step, 1)
-        elif cfg.seconds:
-            eta = max(0.0, cfg.seconds - (trainer.train_seconds if trainer else 0.0))
-        return {"state": self._state.value, "message": self.message, "step": step,
-                "epoch": trainer.epoch if trainer else 0.0, "images_per_s": rate, "elapsed": elapsed,
-                "eta": eta, "device": str(trainer.device) if trainer else "", "budget_steps": cfg.steps,
-                "budget_seconds": cfg.seconds}
+        if trainer is None:
+            return JobStatus(self._state, self.message, elapsed=elapsed, eta=Budget.of(cfg).eta(0, 0.0),
+                             budget_steps=cfg.steps, budget_seconds=cfg.seconds)
+        last = trainer.history.last()
+        return JobStatus(self._state, self.message, step=trainer.step_count, epoch=trainer.epoch,
+                         images_per_s=last["images_per_s"] if last else 0.0, elapsed=elapsed,
+                         eta=Budget.of(cfg).eta(trainer.step_count, trainer.train_seconds),
+                         device=str(trainer.device), budget_steps=cfg.steps, budget_seconds=cfg.seconds)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the current generator, taken between steps."""
@@ -250,30 +228,32 @@ class TrainingJob(JobInterface):
 
     # ------------------------------------------------------------ the thread
 
-    def _budget_reached(self, trainer: Trainer) -> bool:
-        cfg = trainer.config
-        if cfg.steps and trainer.step_count >= cfg.steps:
-            return True
-        if cfg.seconds and trainer.train_seconds >= cfg.seconds:
-            return True
-        return bool(self._max_seconds and time.monotonic() - self.started_at >= self._max_seconds)
-
-    def _next_action(self) -> str:
-        """Wait while paused; returns "stop", "step" or "single"."""
-        with self._cond:
-            while True:
+    def _next_order(self) -> str:
+        """The loop's control hook: apply queued changes, wait while paused; returns STOP, STEP or SINGLE."""
+        while True:
+            with self._cond:
                 if self._stop_requested:
-                    return "stop"
-                if self._pending_changes:
-                    return "change"
-                if not self._paused_requested:
-                    self._state = JobState.RUNNING
-                    return "step"
-                if self._pending_steps > 0:
-                    self._pending_steps -= 1
-                    return "single"
-                self._state = JobState.PAUSED
-                self._cond.wait(0.5)
+                    return STOP
+                changes, self._pending_changes = self._pending_changes, {}
+                if not changes:
+                    order = self._order_or_wait()
+                    if order is not None:
+                        return order
+                    continue
+            with self.lock:  # outside the condition: a UI may queue more changes meanwhile
+                self._trainer.update_hparams(**changes)
+
+    def _order_or_wait(self) -> str | None:
+        """Under self._cond, with no changes queued: the next order, or None after waiting a while paused."""
+        if not self._paused_requested:
+            self._state = JobState.RUNNING
+            return STEP
+        if self._pending_steps > 0:
+            self._pending_steps -= 1
+            return SINGLE
+        self._state = JobState.PAUSED
+        self._cond.wait(0.5)
+        return None
 
     def _run(self) -> None:
         torch.set_num_threads(self._num_threads)
@@ -285,28 +265,19 @@ class TrainingJob(JobInterface):
                 threading.Thread(target=attach_evaluator, args=(self._trainer,), name="AttachEvaluator",
                                  daemon=True).start()
             self._ready.set()
-            trainer = self._trainer
-            while True:
-                action = self._next_action()
-                if action == "stop":
-                    end_state, message = JobState.STOPPED, f"stopped at step {trainer.step_count}"
-                    break
-                if action == "change":
-                    with self._cond:
-                        changes, self._pending_changes = self._pending_changes, {}
-                    with self.lock:
-                        trainer.update_hparams(**changes)
-                    continue
-                if self._budget_reached(trainer):
-                    end_state, message = JobState.FINISHED, f"finished: budget reached at step {trainer.step_count}"
-                    break
-                with self.lock:
-                    trainer.step(record=True if action == "single" else None)
-        except DivergedError as exc:
-            end_state, message = JobState.DIVERGED, str(exc)
-        except Exception as exc:  # shown on the page; the session may start a new job
+            loop = TrainingLoop(self._trainer, Budget.of(self._trainer.config, self._max_seconds),
+                                control=self._next_order, step_lock=self.lock, wall_started=self.started_at)
+            end = loop.run()
+            if end.reason == "stopped":
+                end_state, message = JobState.STOPPED, f"stopped at step {end.step}"
+            elif end.diverged:
+                end_state, message = JobState.DIVERGED, end.message
+            else:
+                end_state, message = JobState.FINISHED, f"finished: budget reached at step {end.step}"
+        except Exception as exc:  # any failure ends the job; the page shows it with its trace
             end_state, message = JobState.FAILED, f"{type(exc).__name__}: {exc}"
             self.error_trace = traceback.format_exc()
+            logger.warning("training job %s failed", self.name or id(self), exc_info=True)
         finally:
             self.message = message
             self.ended_at = time.monotonic()

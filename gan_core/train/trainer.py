@@ -8,10 +8,10 @@ on the steps whose metrics are recorded (every `log_every`).
 from __future__ import annotations
 
 import copy
-import math
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,16 +26,27 @@ from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
 from gan_core.nn.models import CONDITIONAL_MODELS, build_models
 from gan_core.train.config import TrainConfig
 from gan_core.train.history import MetricsHistory
+from gan_core.train.loop import (
+    DivergedError,
+    divergence,
+    is_eval_step,
+    is_good_state_step,
+    is_record_step,
+    is_snapshot_step,
+)
 
 LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
                 "label_smoothing", "augment", "ema_decay", "loss")
-EXPLODED_LOSS = 1e6  # a loss this large has left any useful regime: treat it like NaN
-GOOD_STATE_EVERY = 50  # steps between copies of the last finite weights
 TOY_SNAPSHOT_POINTS = 512
+__all__ = ["LIVE_HPARAMS", "DivergedError", "Trainer", "check_live_changes", "hardware_summary", "make_adam"]
 
 
-class DivergedError(RuntimeError):
-    """Training produced NaN/inf; the trainer has been rolled back to its last good state."""
+def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """The config with these changes applied mid-run; ValueError for any a running trainer could not apply."""
+    unknown = set(changes) - set(LIVE_HPARAMS)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
+    return replace(config, **changes).validate()
 
 
 def make_adam(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
@@ -71,7 +82,7 @@ class Trainer:
         self.conditional = cfg.model in CONDITIONAL_MODELS
         self.num_classes = self.data.num_classes if self.conditional else None
         image_shape = self.data.shape if self.data.kind == "image" else None
-        self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.data.num_classes if self.conditional else None)
+        self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.num_classes)
         self.G.to(self.device)
         self.D.to(self.device)
         # What step() calls for the D update: G and D themselves, or DDP wrappers of them
@@ -83,7 +94,8 @@ class Trainer:
         self.loss = get_loss(cfg.loss)
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay else None
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        n_fixed = TOY_SNAPSHOT_POINTS if self.data.kind == "points" else (8 * self.num_classes if self.conditional else 64)
+        n_fixed = (TOY_SNAPSHOT_POINTS if self.data.kind == "points"
+                   else 8 * self.num_classes if self.conditional else 64)
         self.fixed_z = sample_latents(n_fixed, cfg.z_dim, seed=cfg.seed + 7919, device=self.device)
         self.fixed_labels = (class_labels(n_fixed, self.num_classes, "balanced", device=self.device)
                              if self.conditional else None)
@@ -102,14 +114,13 @@ class Trainer:
     def step(self, record: bool | None = None) -> dict[str, float] | None:
         """One full update: n_critic discriminator steps, then one generator step.
 
-        Returns the metrics dict on recorded steps (every `log_every`, or when `record=True`), else None.
-        Raises DivergedError (after rolling back) when a recorded loss is NaN/inf.
+        Returns the metrics dict on recorded steps (gan_core.train.loop.is_record_step, or when
+        `record=True`), else None. Raises DivergedError (after rolling back) when a recorded loss is NaN/inf.
         """
         cfg = self.config
         started = time.perf_counter()
-        upcoming = self.step_count + 1
-        if record is None:  # a finite check also precedes each good-state copy
-            record = upcoming == 1 or upcoming % cfg.log_every == 0 or upcoming % GOOD_STATE_EVERY == 0
+        if record is None:
+            record = is_record_step(self.step_count + 1, cfg.log_every)
         batch = cfg.batch_size
         d_grad_norm = g_grad_norm = None
         for i in range(cfg.n_critic):
@@ -151,9 +162,9 @@ class Trainer:
         self.images_seen += batch * cfg.n_critic
         self.train_seconds += time.perf_counter() - started
         row = self._record(d_loss, g_loss, real_scores, fake_scores, d_grad_norm, g_grad_norm) if record else None
-        if self.step_count % cfg.snapshot_every == 0 or self.step_count == 1:
+        if is_snapshot_step(self.step_count, cfg.snapshot_every):
             self.snapshot()
-        if self.evaluator is not None and cfg.eval_every and self.step_count % cfg.eval_every == 0:
+        if self.evaluator is not None and is_eval_step(self.step_count, cfg.eval_every):
             self.history.add_eval({"step": self.step_count, **self.evaluator(self)})
         return row
 
@@ -163,8 +174,8 @@ class Trainer:
                               torch.sigmoid(fake_scores.detach()).mean(),
                               d_grad_norm if d_grad_norm is not None else zero,
                               g_grad_norm if g_grad_norm is not None else zero]).float().tolist()
-        if not all(math.isfinite(v) for v in values) or max(abs(values[0]), abs(values[1])) > EXPLODED_LOSS:
-            what = "became NaN/inf" if not all(math.isfinite(v) for v in values) else f"exploded past {EXPLODED_LOSS:g}"
+        what = divergence(values)
+        if what is not None:
             self.restore_good_state()
             raise DivergedError(
                 f"training diverged at step {self.step_count} (loss or gradient {what}); "
@@ -178,7 +189,7 @@ class Trainer:
                "d_grad_norm": values[4], "g_grad_norm": values[5], "images_per_s": rate,
                "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"]}
         self.history.append(row)
-        if self.step_count % GOOD_STATE_EVERY == 0:
+        if is_good_state_step(self.step_count):
             self._save_good_state()
         return row
 
@@ -227,11 +238,7 @@ class Trainer:
 
     def update_hparams(self, **changes: Any) -> list[str]:
         """Change hyper-parameters between steps; each change is logged as an event for the charts."""
-        unknown = set(changes) - set(LIVE_HPARAMS)
-        if unknown:
-            raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
-        from dataclasses import replace
-        candidate = replace(self.config, **changes).validate()
+        candidate = check_live_changes(self.config, changes)
         messages = []
         for name, value in changes.items():
             old = getattr(self.config, name)
@@ -309,5 +316,5 @@ def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
 def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     ema_params = list(ema.parameters())
     torch._foreach_lerp_(ema_params, [p.detach() for p in model.parameters()], 1.0 - decay)
-    for b_ema, b in zip(ema.buffers(), model.buffers()):
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
         b_ema.copy_(b)

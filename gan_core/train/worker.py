@@ -13,6 +13,7 @@ code; nothing a user uploads crosses the pipe. The child exits when the parent c
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import sys
@@ -21,33 +22,32 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
+from gan_core.device import default_num_threads
 from gan_core.train.config import TrainConfig
 from gan_core.train.history import MetricsHistory
-from gan_core.train.job import JobInterface, JobState, TrainingJob, check_live_changes, default_num_threads
-from gan_core.train.trainer import Trainer
+from gan_core.train.job import JobInterface, TrainingJob
+from gan_core.train.records import JobState, JobStatus, TrainerView
+from gan_core.train.trainer import Trainer, check_live_changes
 
 PUBLISH_EVERY = 0.25  # seconds between the child's updates
 CALL_TIMEOUT = 300.0  # a save or a field never takes this long; a dead child is noticed much sooner
+logger = logging.getLogger(__name__)
 
 
-@dataclass
-class TrainerView:
-    """What the parent knows of the child's Trainer, as of the last update (read-only)."""
+@dataclass(frozen=True)
+class WorkerUpdate:
+    """What the child sends a few times a second: its status, its trainer's view and what the history gained."""
 
-    config: TrainConfig
-    history: MetricsHistory
-    step_count: int
-    kind: str
-    conditional: bool
-    num_classes: int | None
-    class_names: tuple[str, ...] | None
-    device: str
-    epoch: float
+    seq: int
+    status: JobStatus  # state and message included
+    error_trace: str
+    trainer: TrainerView | None  # None until the trainer is built; `history` is None in it
+    history: dict[str, Any]  # MetricsHistory.delta
 
 
 class WorkerJob(JobInterface):
@@ -67,7 +67,7 @@ class WorkerJob(JobInterface):
         self._state = JobState.STARTING
         self._history = MetricsHistory()
         self._view: TrainerView | None = None
-        self._status: dict[str, Any] = {}
+        self._status: JobStatus | None = None
         self._ready = threading.Event()
         self._ended = threading.Event()
         self._applied = threading.Condition()
@@ -123,8 +123,8 @@ class WorkerJob(JobInterface):
             return
         try:
             self._request("close", timeout=timeout)
-        except RuntimeError:
-            pass
+        except RuntimeError:  # the worker is gone or did not answer: it is killed below if still alive
+            logger.debug("job %s: close not answered", self.name or id(self), exc_info=True)
         process.join(timeout)
         if process.is_alive():
             process.kill()
@@ -167,15 +167,13 @@ class WorkerJob(JobInterface):
     def worker_alive(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def status(self) -> dict[str, Any]:
-        """The child's status line data; elapsed time counts on in the parent."""
-        status = dict(self._status) or {"state": self._state.value, "message": self.message, "step": 0,
-                                        "epoch": 0.0, "images_per_s": 0.0, "eta": None, "device": "",
-                                        "budget_steps": self.config.steps, "budget_seconds": self.config.seconds}
-        status["state"], status["message"] = self._state.value, self.message
-        if self.started_at is not None:
-            status["elapsed"] = (self.ended_at or time.monotonic()) - self.started_at
-        return status
+    def status(self) -> JobStatus:
+        """The child's status line; state and message as the parent knows them, elapsed time counts on here."""
+        status = self._status or JobStatus(self._state, budget_steps=self.config.steps,
+                                           budget_seconds=self.config.seconds)
+        elapsed = (self.ended_at or time.monotonic()) - self.started_at if self.started_at is not None \
+            else status.elapsed
+        return replace(status, state=self._state, message=self.message, elapsed=elapsed)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the current generator, taken between steps."""
@@ -220,37 +218,37 @@ class WorkerJob(JobInterface):
                     break
                 self._apply(update)
         finally:
-            if not self._state.active and self._ended.is_set():
-                return
-            if self._process is not None:
-                self._process.join(5)
-            code = self._process.exitcode if self._process is not None else None
-            if self._state.active:
-                self._state = JobState.FAILED
-                self.message = f"the training process ended unexpectedly (exit code {code})"
-            self.ended_at = self.ended_at or time.monotonic()
-            self._ready.set()
-            self._ended.set()
+            if self._state.active or not self._ended.is_set():
+                self._mark_gone()
 
-    def _apply(self, update: dict[str, Any]) -> None:
+    def _mark_gone(self) -> None:
+        """The updates stopped before an ended state arrived: the child died (killed, out of memory)."""
+        if self._process is not None:
+            self._process.join(5)
+        code = self._process.exitcode if self._process is not None else None
+        if self._state.active:
+            self._state = JobState.FAILED
+            self.message = f"the training process ended unexpectedly (exit code {code})"
+        self.ended_at = self.ended_at or time.monotonic()
+        self._ready.set()
+        self._ended.set()
+
+    def _apply(self, update: WorkerUpdate) -> None:
         try:
             self._apply_update(update)
         finally:
             with self._applied:
-                self._applied_seq = update["seq"]
+                self._applied_seq = update.seq
                 self._applied.notify_all()
 
-    def _apply_update(self, update: dict[str, Any]) -> None:
-        self._history.apply_delta(update["history"])
-        self._status = update["status"]
-        self.message, self.error_trace = update["message"], update["error_trace"]
-        info = update["trainer"]
+    def _apply_update(self, update: WorkerUpdate) -> None:
+        self._history.apply_delta(update.history)
+        self._status = update.status
+        self.message, self.error_trace = update.status.message, update.error_trace
+        info = update.trainer
         if info is not None:
-            self._view = TrainerView(config=info["config"], history=self._history, step_count=info["step_count"],
-                                     kind=info["kind"], conditional=info["conditional"],
-                                     num_classes=info["num_classes"], class_names=info["class_names"],
-                                     device=info["device"], epoch=info["epoch"])
-        state = JobState(update["state"])
+            self._view = replace(info, history=self._history)
+        state = update.status.state
         if not state.active:
             self.ended_at = self.ended_at or time.monotonic()
         self._state = state
@@ -261,14 +259,6 @@ class WorkerJob(JobInterface):
 
 
 # ---------------------------------------------------------------- the child process
-
-def _trainer_info(trainer: Trainer | None) -> dict[str, Any] | None:
-    if trainer is None:
-        return None
-    return {"config": trainer.config, "step_count": trainer.step_count, "kind": trainer.kind,
-            "conditional": trainer.conditional, "num_classes": trainer.num_classes,
-            "class_names": trainer.class_names, "device": str(trainer.device), "epoch": trainer.epoch}
-
 
 class _Publisher:
     """Sends the job's state and what its history gained, every PUBLISH_EVERY seconds and on demand."""
@@ -284,12 +274,12 @@ class _Publisher:
         job = self.job
         with self.lock:
             self.seq += 1
-            state = job.state  # read before the history, so an ended state comes with the whole history
+            status = job.status()  # read before the history, so an ended state comes with the whole history
             trainer = job.trainer
             history = trainer.history if trainer is not None else MetricsHistory()  # not built yet: nothing new
             delta, self.cursor = history.delta(self.cursor)
-            self.pipe.send({"seq": self.seq, "state": state.value, "status": job.status(), "message": job.message,
-                            "error_trace": job.error_trace, "trainer": _trainer_info(trainer), "history": delta})
+            view = TrainerView.of(trainer) if trainer is not None else None
+            self.pipe.send(WorkerUpdate(self.seq, status, job.error_trace, view, delta))
             return self.seq
 
     def run(self, stop: threading.Event) -> None:
@@ -298,7 +288,7 @@ class _Publisher:
             ended = not self.job.state.active
             try:
                 self.publish()
-            except (OSError, BrokenPipeError, EOFError):
+            except (OSError, EOFError):  # the parent is gone: nobody to publish to
                 return
             if ended:
                 return
@@ -378,19 +368,22 @@ def worker_main(commands, updates, config: TrainConfig, paused: bool, args: dict
                 value = _handle(job, op, op_args)
                 # the update goes out before the answer, so the parent's mirror shows the command's effect
                 result = ("ok", (value, publisher.publish()))
-            except Exception as exc:  # sent back and raised in the parent
+            except Exception as exc:  # whatever a command raises is sent back and raised in the parent
+                logger.debug("worker command %r failed", op, exc_info=True)
                 exc.__traceback__ = None
                 result = ("error", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
             commands.send(result)
-    except (EOFError, OSError, BrokenPipeError):
-        pass
+    except (EOFError, OSError):
+        logger.debug("the parent is gone: the worker ends")
     finally:
         job.stop()
         stop_publishing.set()
         try:
             publisher.publish()
-        except Exception:
-            pass
+        except (OSError, EOFError):
+            logger.debug("the parent is gone: the last update was not sent")
+        except Exception:  # the exit below must happen whatever went wrong
+            logger.warning("the worker's last update could not be sent", exc_info=True)
         updates.close()
         commands.close()
         # End here, without interpreter finalization: a daemon thread still inside torch (the quality
@@ -401,9 +394,11 @@ def worker_main(commands, updates, config: TrainConfig, paused: bool, args: dict
 
 
 def _picklable(exc: BaseException) -> bool:
+    """Whether the parent can receive this exception as it is (else it gets a RuntimeError with its text)."""
     import pickle
     try:
         pickle.loads(pickle.dumps(exc))
         return True
-    except Exception:
+    except Exception:  # an exception class may fail to pickle or unpickle in any way
+        logger.debug("%s is not picklable", type(exc).__name__, exc_info=True)
         return False

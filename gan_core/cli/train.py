@@ -1,0 +1,122 @@
+"""`train`: train a GAN from flags or from a preset, in this process or on every rank under torchrun.
+
+Writes OUT/NAME.safetensors + OUT/NAME.json (the checkpoint) and OUT/NAME.png (its samples).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
+from gan_core.teach.presets import PRESETS, get_preset
+from gan_core.train.config import TrainConfig
+
+HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
+         "model": "mlp, cgan-mlp, dcgan, cgan-dcgan or toy (default: by dataset)",
+         "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",
+         "device": "auto, cpu, cuda or mps"}
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, so the command line and the app share one set of defaults.
+
+    Every flag's parsed default is None ("not given"): a preset's value or TrainConfig's default fills it."""
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else None
+        annotation = str(f.type)
+        if annotation.startswith("bool"):
+            parser.add_argument(flag, action="store_true", default=None, help=HINTS.get(f.name))
+            continue
+        kind = int if annotation.startswith("int") else float if annotation.startswith("float") else str
+        parser.add_argument(flag, type=kind, default=None, metavar=f.name.upper(),
+                            help=HINTS.get(f.name, f"default: {default}"))
+
+
+def add_train_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", metavar="SLUG",
+                        help=f"start from a preset ({', '.join(PRESETS)}); the flags given override its fields")
+    add_config_args(parser)
+    parser.add_argument("--lr", type=float, help="set both --lr-g and --lr-d")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--name", default="generator", help="checkpoint file name in --out (default: generator)")
+    parser.add_argument("--init-from", help="start from this checkpoint's weights (fork a run)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """TrainConfig's defaults, then the preset's fields (--preset), then the flags that were given."""
+    values = {}
+    if getattr(args, "preset", None) is not None:
+        preset = get_preset(args.preset)
+        if preset is None:
+            raise UsageError(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
+        values.update(preset.settings)
+    values.update({f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None})
+    if getattr(args, "lr", None) is not None:
+        values["lr_g"] = values["lr_d"] = args.lr
+    return TrainConfig(**values).validate()
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from gan_core.train.distributed import launch_info, run_distributed
+
+    config = config_from_args(args)
+    if config.steps is None and config.seconds is None:
+        raise UsageError("give a budget: --steps N or --seconds S")
+    out = Path(args.out)
+    launch = launch_info()
+    if launch is not None:
+        end = run_distributed(config, launch, out, args.name, args.init_from, show_progress=not args.no_progress)
+        return EXIT_DIVERGED if end.diverged else 0
+    return train_in_this_process(config, args, out)
+
+
+def train_in_this_process(config: TrainConfig, args: argparse.Namespace, out: Path) -> int:
+    import torch
+
+    from gan_core.device import default_num_threads
+    from gan_core.io.checkpoint import load_checkpoint, resolve_checkpoint
+    from gan_core.train.loop import Budget, TrainingLoop
+    from gan_core.train.progress import ProgressBar
+    from gan_core.train.run_files import write_run_files
+    from gan_core.train.trainer import Trainer
+
+    torch.set_num_threads(config.num_threads or default_num_threads())  # oversubscribed cores run ~10x slower
+    trainer = Trainer(config)
+    if args.init_from:
+        trainer.load_weights(load_checkpoint(resolve_checkpoint(args.init_from), trainer.device))
+    if config.eval_every:
+        from gan_core.eval.metrics import trainer_evaluator
+        trainer.evaluator = trainer_evaluator(trainer)
+    command_line = recorded_command(config.command(str(out)))
+    print(f"training {trainer.config.model} on {config.dataset} ({trainer.data.source}) with {config.loss} loss "
+          f"on {trainer.device}", file=sys.stderr)
+    if trainer.data.note:
+        print(f"note: {trainer.data.note}", file=sys.stderr)
+    bar = ProgressBar(trainer.config.steps, show=not args.no_progress)
+    end = None
+    started = time.perf_counter()
+    try:
+        end = TrainingLoop(trainer, Budget.of(trainer.config), on_step=bar).run()
+    except KeyboardInterrupt:
+        print("interrupted: saving what was trained so far", file=sys.stderr)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - started
+    diverged = end is not None and end.diverged
+    path = write_run_files(trainer, out, args.name, command_line, wall, diverged)
+    if diverged:
+        print(f"error: {end.message}; the last good weights are in {path}", file=sys.stderr)
+        return EXIT_DIVERGED
+    last = trainer.history.last() or {}
+    print(f"wrote {path} after {trainer.step_count} steps in {wall:.0f}s "
+          f"(D loss {last.get('d_loss', float('nan')):.3f}, G loss {last.get('g_loss', float('nan')):.3f})")
+    return 0
+
+
+COMMANDS = (Command("train", add_train_args, run_train,
+                    "train a GAN; writes OUT/NAME.safetensors + OUT/NAME.json and a sample grid"),)
