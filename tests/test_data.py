@@ -46,6 +46,7 @@ def test_lookup_order_data_dir_then_env_then_shared(no_fallbacks, monkeypatch, s
     ds = load_dataset("mnist")
     assert ds.labels.tolist() == [3] * 7
     assert "test split" in ds.note  # the shared folder has only the test split: said plainly
+    assert str(tmp) not in ds.note and "/" not in ds.note, "pages show the note: no server paths in it"
 
 
 def test_fashion_found_in_debian_folder_not_mistaken_for_mnist(no_fallbacks, monkeypatch):

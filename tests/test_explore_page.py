@@ -5,6 +5,7 @@ written into a temporary session folder so every control is tested whatever is s
 """
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import sys
@@ -191,7 +192,7 @@ def test_controls_change_the_image_and_the_link_reopens_it(env):
         seen.append(x)
         return x
 
-    step(lambda: at.number_input(key="ex_seed").set_value(5))
+    step(lambda: at.text_input(key="ex_seed_text").input("5"))
     plain_seed5 = step(lambda: at.selectbox(key="ex_class").set_value(3))
     step(lambda: at.slider(key="ex_z_0").set_value(3.5))
     step(lambda: at.slider(key="ex_trunc").set_value(0.5))
@@ -222,7 +223,7 @@ def test_controls_change_the_image_and_the_link_reopens_it(env):
     assert np.array_equal(image(ok(at)), plain_seed5), "reset returns to the seed's own sample"
     assert "z" not in at.query_params and "trunc" not in at.query_params
     at.button(key="ex_random").click().run()
-    assert at.number_input(key="ex_seed").value != 5 and not np.array_equal(image(ok(at)), plain_seed5)
+    assert at.text_input(key="ex_seed_text").value != "5" and not np.array_equal(image(ok(at)), plain_seed5)
 
 
 def grid_tile(grid_img: np.ndarray, row: int, col: int, size: int = 28, pad: int = 2, scale: int = 2,
@@ -267,7 +268,7 @@ def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
     assert len(calls) == 1, "a latent move reuses the cached columns"
 
     ok(at.slider(key="ex_trunc").set_value(0.5).run())
-    ok(at.number_input(key="ex_seed").set_value(4243).run())
+    ok(at.text_input(key="ex_seed_text").input("4243").run())
     assert calls[1:] == [(4242, 0.5), (4243, 0.5)], "seed and truncation change the other columns"
     _, last_shown = grid_shown()
     assert not np.array_equal(grid_tile(last_shown, 0, 1), grid_tile(after_shown, 0, 1))
@@ -484,10 +485,146 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
             assert s.finished[-1] == 3, "a fragment run, not a full run"
             assert 20 < sent <= 45, f"{sent} messages for one latent move"
             assert s.image("sample") != url0 and s.exceptions() == []
-            assert s.value("Seed") == 0 and "z=0%3A" in s.query, "outer widgets kept; the URL follows the move"
+            assert s.value("Seed") == "0" and "z=0%3A" in s.query, "outer widgets kept; the URL follows the move"
 
     with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
         run_async(go(srv.url), 90)  # own thread: no clash with an event loop left by browser tests
+
+
+def test_seed_box_says_the_allowed_range_and_the_seed_in_use(env):
+    """A seed out of range or not a number gets a message with the range and the seed still shown; Random
+    puts the seed it picked into the box (the browser's number box kept a refused entry and ignored it)."""
+    at = ok(env({"model": TINY_CGAN, "seed": "5", "render": "server"}).run())
+    before = image(at)
+    for bad in ("99999999999999999999", "-3", "seven", "1.5"):
+        at.text_input(key="ex_seed_text").input(bad).run()
+        errors = [e.value for e in ok(at).error]
+        assert len(errors) == 1 and "whole number from 0 to 2,147,483,647" in errors[0], (bad, errors)
+        assert "Still showing seed 5." in errors[0]
+        assert at.text_input(key="ex_seed_text").value == "5", "the box shows the seed in use"
+        assert at.session_state["ex_seed"] == 5 and np.array_equal(image(at), before)
+    at.text_input(key="ex_seed_text").input("2147483647").run()
+    assert not ok(at).error and at.session_state["ex_seed"] == 2**31 - 1
+    at.text_input(key="ex_seed_text").input("nope").run()
+    assert ok(at).error
+    at.button(key="ex_random").click().run()
+    seed = ok(at).session_state["ex_seed"]
+    assert at.text_input(key="ex_seed_text").value == str(seed) and seed != 2**31 - 1
+    assert not at.error, "Random clears the message: the box and the image agree again"
+    box = at.text_input(key="ex_seed_text")
+    assert box.label == "Seed" and "2,147,483,647" in box.help
+
+
+def test_psi_zero_switches_the_z_sliders_off_and_says_why(env):
+    at = ok(env({"model": TINY_CGAN, "seed": "5", "render": "server"}).run())
+    hint = "At ψ = 0 the generator gets ψ · z = 0"
+    assert not any(s.disabled for s in at.slider if s.label.startswith("z["))
+    assert not [c for c in at.caption if c.value.startswith(hint)]
+    at.slider(key="ex_trunc").set_value(0.0).run()
+    z_sliders = [s for s in ok(at).slider if s.label.startswith("z[")]
+    assert z_sliders and all(s.disabled for s in z_sliders), "at ψ = 0 moving z changes nothing: sliders are off"
+    assert [c for c in at.caption if c.value.startswith(hint)], "and the page says why"
+    at.slider(key="ex_trunc").set_value(0.5).run()
+    assert not any(s.disabled for s in ok(at).slider if s.label.startswith("z["))
+
+
+def test_directions_tab_shows_how_much_each_direction_changes_the_image(env):
+    from gan_core.explore.directions import effect_summary, find_directions, measure_directions
+    at = ok(env({"model": TINY_CGAN, "seed": "5", "render": "server"}).run())
+    show_tab(at, DIRECTIONS_TAB)
+    gan = load_checkpoint(env.own / "tiny-cgan.safetensors")
+    expected = effect_summary(measure_directions(gan, find_directions(gan, k=8)))
+    measured = [c.value for c in at.caption if c.value.startswith("Measured on this model")]
+    assert measured == [expected], measured
+    assert "PC1" in expected and "as much as a random direction of the same length" in expected
+
+
+def test_a_session_models_link_says_it_stays_in_this_session(env):
+    note = "only on this server, in this browser session"
+    at = ok(env({"model": TINY_CGAN, "render": "server"}).run())
+    share = [c.value for c in at.caption if c.value.startswith("Share:")]
+    assert len(share) == 1 and note in share[0] and "gets mnist-cgan instead" in share[0], share
+    require("mnist-cgan" in list_pretrained(), "shipped pretrained/mnist-cgan")
+    at.selectbox(key="ex_model").set_value("mnist-cgan").run()
+    share = [c.value for c in ok(at).caption if c.value.startswith("Share:")]
+    assert len(share) == 1 and note not in share[0], "a shipped model's link works for everyone"
+
+
+def test_a_file_that_is_not_a_checkpoint_gets_a_message(env):
+    """The uploader takes any file (a type filter made the browser show only an icon) and says what is wrong."""
+    at = ok(env({"model": TINY_CGAN, "render": "server"}).run())
+    assert not list(at.file_uploader(key="ex_upload").proto.type), "no browser-side type filter"
+    at.file_uploader(key="ex_upload").set_value([("notes.txt", b"hello", "text/plain")]).run()
+    errors = " ".join(e.value for e in ok(at).error)
+    assert "'notes.txt' is not a checkpoint file" in errors and "NAME.safetensors" in errors, errors
+    pickled = b"\x80\x04\x95" + b"\0" * 20
+    at.file_uploader(key="ex_upload").set_value([("model.pt", pickled, "application/octet-stream")]).run()
+    errors = " ".join(e.value for e in ok(at).error)
+    assert "'model.pt' is not a checkpoint file" in errors and "never loaded" in errors, errors
+    assert at.session_state["ex_model"] == TINY_CGAN
+
+
+def test_memorisation_errors_show_no_server_paths(env, monkeypatch):
+    from app_pages.explore import cache
+    from gan_core.data.datasets import DataNotFoundError
+
+    def missing(dataset):
+        raise DataNotFoundError(f"{dataset}: no data on disk. Put the files in one of: /srv/secret/data/{dataset}")
+    monkeypatch.setattr(cache, "neighbour_index", missing)
+    at = ok(env({"model": TINY_CGAN, "render": "server"}).run())
+    at.session_state["ex_mem_open"] = True
+    ok(at.run())
+    at.toggle(key="ex_nn").set_value(True).run()
+    errors = [e.value for e in ok(at).error]
+    assert len(errors) == 1 and "memorisation check" in errors[0] and "/srv" not in errors[0], errors
+
+
+def test_interpolation_gif_is_at_least_256_pixels():
+    from gan_core.io.images import gif_bytes
+    frames = torch.rand(4, 1, 28, 28) * 2 - 1
+    gif = Image.open(io.BytesIO(gif_bytes(ec.gif_frames(frames), fps=8)))
+    assert gif.size == (280, 280) and gif.n_frames == 6, (gif.size, gif.n_frames)  # 28 x 10, forward and back
+    assert ec.gif_frames(torch.rand(2, 3, 64, 64))[0].shape == (256, 256, 3)
+
+
+def test_the_interpolation_strip_follows_class_truncation_and_z(tmp_path):
+    """On the real server: class and ψ are in one fragment, the strip in another, z sliders in a third.
+
+    A change of the class, ψ or (in "two classes" mode) z reruns the page, so the strip shows the values in
+    use and its caption names them; before, it kept showing the old class until its own widgets moved.
+    """
+    from streamlit_server import running_server
+    from streamlit_ws_client import StreamlitSession
+
+    require("mnist-cgan" in list_pretrained(), "shipped pretrained/mnist-cgan")
+
+    def strip(s) -> tuple[str, str]:
+        return next((c, u) for c, u in s.images() if c.startswith("interpolation:"))
+
+    async def until(s, predicate, what: str) -> None:
+        for _ in range(300):
+            if predicate():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{what}; strip caption is {strip(s)[0]!r}")
+
+    async def go(url: str) -> None:
+        async with StreamlitSession(timeout=60) as s:
+            await s.open(url, "/", query="render=server")
+            assert "class 0, ψ = 1.00" in strip(s)[0], [c for c, _ in s.images()]
+            await s.set_widget("Class", 3)
+            await until(s, lambda: "class 3, ψ = 1.00" in strip(s)[0], "the strip follows the class")
+            await s.set_widget("Truncation ψ", 0.5)
+            await until(s, lambda: "class 3, ψ = 0.50" in strip(s)[0], "the strip follows ψ")
+            await s.set_widget("Between", "two classes")
+            caption, url0 = strip(s)
+            assert "with the sample's z" in caption
+            await s.set_widget("z[0]", 2.5)
+            await until(s, lambda: strip(s)[1] != url0, "the class blend follows z")
+            assert s.exceptions() == []
+
+    with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
+        run_async(go(srv.url), 150)
 
 
 def test_row_labels_keep_the_pictures_mode():

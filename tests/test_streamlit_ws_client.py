@@ -68,10 +68,10 @@ def test_explore_page_sample_and_slider(server):
             png2 = await s.fetch(s.image("sample"))
             assert np.array_equal(pixels(png2), pixels(png0)), "same z gives the same picture"
 
-            await s.set_widget("Seed", 7)  # number_input, inside the fragment; on_change resets the sliders
-            assert s.value("Seed") == 7 and s.value("z[0]") != start
+            await s.set_widget("Seed", "7")  # text_input, inside the fragment; on_change resets the sliders
+            assert s.value("Seed") == "7" and s.value("z[0]") != start
             await s.click("Reset")
-            assert s.value("Seed") == 7
+            assert s.value("Seed") == "7"
             assert s.widget("Class").kind == "selectbox"
             await s.set_widget("Class", 3)  # by index, sent as the option's text
             assert s.image("sample").startswith(server.url + "/media/")

@@ -26,6 +26,7 @@ DIR_LIMIT = 3.0  # direction sliders span [-DIR_LIMIT, DIR_LIMIT] sigmas
 TRUNC_RANGE = (0.0, 2.0)
 SEED_MAX = 2**31 - 1
 IMAGE_SCALE = 8  # a 28x28 sample is shown as 224x224 with crisp pixels
+GIF_MIN_SIZE = 256  # the animated interpolation is at least this many pixels high (28x28 -> 280x280)
 
 
 @contextlib.contextmanager
@@ -201,8 +202,13 @@ def strip(frames: torch.Tensor, scale: int = 3) -> np.ndarray:
     return grid(frames, nrow=len(frames), scale=scale)
 
 
-def gif_frames(frames: torch.Tensor, scale: int = 4) -> list[np.ndarray]:
-    """Upscaled uint8 frames for an animated GIF, played forward then back (a smooth loop)."""
+def gif_frames(frames: torch.Tensor, scale: int | None = None) -> list[np.ndarray]:
+    """Upscaled uint8 frames for an animated GIF, played forward then back (a smooth loop).
+
+    By default each frame is scaled by a whole number to at least GIF_MIN_SIZE pixels (crisp pixels).
+    """
+    if scale is None:
+        scale = max(1, -(-GIF_MIN_SIZE // int(frames.shape[-2])))
     arrays = [image_array(frames[i:i + 1], scale) for i in range(len(frames))]
     return arrays + arrays[-2:0:-1]
 

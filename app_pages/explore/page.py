@@ -9,11 +9,19 @@ import torch
 
 from app_pages.explore import compute as ec
 from app_pages.explore import widgets as ew
-from app_pages.explore.cache import NEIGHBOUR_DATASETS, directions_for, grid_columns, keep_heap_frozen, neighbour_index
+from app_pages.explore.cache import (
+    NEIGHBOUR_DATASETS,
+    direction_effect_for,
+    directions_for,
+    grid_columns,
+    keep_heap_frozen,
+    neighbour_index,
+)
 from app_pages.explore.points import mode_centres, points_chart
 from app_shared import models as shared_models
 from app_shared.cpu_turns import cpu_turn
 from gan_core.eval.neighbours import nearest
+from gan_core.explore.directions import effect_summary
 from gan_core.io.images import gif_bytes, grid, png_bytes
 
 logger = logging.getLogger("app_pages.explore.page")  # a page script runs as __main__
@@ -32,10 +40,11 @@ EXPLAIN = {
              "all of a normal distribution's mass lies near a sphere, and the straight line cuts through the "
              "empty middle, so midpoints look washed out. **Spherical** interpolation (slerp) walks along the "
              "sphere and keeps every frame typical.",
-    "directions": "**Directions** (GANSpace, Härkönen et al. 2020): we render 1000 random z, record the "
-                  "generator's first hidden layer, and find its principal components — the axes along which "
-                  "its features vary most. Each is mapped back to a direction in z. Moving along the first few "
-                  "often changes one visible property (thickness, slant, width).",
+    "directions": "**Directions** (GANSpace, Härkönen et al. 2020): we render 1000 random z, record one of the "
+                  "generator's early layers (within each class, for a conditional model), and find its "
+                  "principal components — the axes along which its features vary most. Each is mapped back to "
+                  "a direction in z. Moving along the first few often changes one visible property "
+                  "(thickness, slant, width). The line below measures how much each one changes the image.",
     "dx": "**D(x)** is the discriminator's probability that the image is real. During training it is the "
           "generator's opponent; at the end of a balanced run it says about 0.5 for everything, so read it as "
           "a curiosity, not a quality score.",
@@ -55,8 +64,8 @@ if models:
 
 top = st.columns([2, 3])
 with top[1].expander("Upload a model (.safetensors + .json)"):
-    st.file_uploader("Checkpoint files", type=["safetensors", "json"], accept_multiple_files=True,
-                     key="ex_upload", on_change=ew.on_upload,
+    # no type= filter: the browser would refuse other files with only an icon; on_upload says what is wrong
+    st.file_uploader("Checkpoint files", accept_multiple_files=True, key="ex_upload", on_change=ew.on_upload,
                      help="Both files of a checkpoint written by gan_core (NAME.safetensors and NAME.json). "
                           "Pickle files (.pt, .pth, .ckpt) are refused: loading them can run code.")
     kind_msg = ss.get("ex_upload_msg")
@@ -77,6 +86,7 @@ except Exception as exc:  # a damaged session checkpoint: say so, keep the page 
     st.error(f"Could not load {ss.ex_model}: {exc}")
     st.stop()
 directions = directions_for(gan)
+ss.ex_full_run = True  # until interpolation() ends this run: the fragments inside need not rerun the page
 keep_heap_frozen()  # after the heavy imports and the model: keeps Streamlit's per-run gc.collect cheap
 
 
@@ -100,11 +110,14 @@ def draw_latent_controls() -> None:
         dims = st.multiselect(f"Dimensions to show (z has {z_dim})", list(range(z_dim)), max_selections=16,
                               key="ex_dims", format_func=lambda i: f"z[{i}]")
         ss.ex_dims_kept = list(dims)
+    frozen = float(ss.ex_trunc) == 0.0  # psi * z = 0 whatever z is
+    if frozen:
+        st.caption(ew.PSI_ZERO_HINT)
     cols = st.columns(2)
     for n, i in enumerate(dims):
         key = f"ex_z_{i}"
         start = ew.slider_value(key, ss.ex_over.get(i, float(base[i])))
-        value = cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, start, step=0.01, key=key)
+        value = cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, start, step=0.01, key=key, disabled=frozen)
         if abs(value - float(base[i])) > 1e-6:
             ss.ex_over[i] = float(value)
         else:
@@ -112,13 +125,14 @@ def draw_latent_controls() -> None:
 
 
 def draw_direction_controls() -> None:
+    st.caption(effect_summary(direction_effect_for(gan)))
     for k in range(len(directions)):
         key = f"ex_dir_{k}"
         start = ew.slider_value(key, ss.ex_dirs.get(k, 0.0))
         ss.ex_dirs[k] = st.slider(
             f"PC{k + 1}", -ec.DIR_LIMIT, ec.DIR_LIMIT, start, step=0.1, key=key,
-            help=f"Principal component {k + 1}: {100 * float(directions.explained[k]):.1f}% of the variance of "
-                 f"the generator's first hidden layer. Values are in standard deviations.")
+            help=f"Principal component {k + 1}: {100 * float(directions.explained[k]):.1f}% of the (within-class) "
+                 f"variance of the generator's layer {directions.layer}. Values are in standard deviations.")
 
 
 # Download buttons get callables: PNGs and GIFs are encoded when clicked, not on every slider move.
@@ -181,7 +195,9 @@ def draw_memorisation() -> None:
                 index, typical = neighbour_index(dataset)
         except Exception as exc:  # data or classifier missing: say so
             logger.warning("memorisation check for %s unavailable", dataset, exc_info=True)
-            st.error(f"Cannot run the memorisation check: {exc}")
+            st.error(f"Cannot run the memorisation check: the {dataset} training images or the project's "
+                     f"classifier could not be read on this server ({type(exc).__name__}). The server log has "
+                     "the details; the rest of the page works without it.")
             return
         idx, dist = nearest(index, ss.ex_current["x"], k=5)
         st.image(grid(index.images[idx[0]], nrow=5, scale=3), caption="nearest training images, closest first")
@@ -195,7 +211,9 @@ def explorer() -> None:
     """Seed, class and truncation: a change here reruns this area, the latent view inside it included."""
     top = st.columns([5, 3, 4], vertical_alignment="bottom")
     row = top[0].container(horizontal=True, vertical_alignment="bottom")
-    row.number_input("Seed", 0, ec.SEED_MAX, step=1, key="ex_seed", on_change=ew.on_seed_change)
+    if ss.get("ex_seed_text") != str(ss.ex_seed):  # the box shows the seed in use (also after another page's run)
+        ss.ex_seed_text = str(ss.ex_seed)
+    row.text_input("Seed", key="ex_seed_text", on_change=ew.on_seed_text, help=ew.SEED_HELP, width=150)
     row.button("Random", icon=":material/casino:", on_click=ew.on_random, key="ex_random")
     row.button("Reset", icon=":material/restart_alt:", on_click=ew.on_reset, key="ex_reset",
                help="Back to this seed's own sample: undo slider moves, directions and truncation.")
@@ -204,6 +222,8 @@ def explorer() -> None:
         top[1].selectbox("Class", list(range(gan.num_classes)), key="ex_class",
                          format_func=lambda i: f"{i}: {names[i]}" if names[i] != str(i) else names[i])
     top[2].slider("Truncation ψ", *ec.TRUNC_RANGE, step=0.05, key="ex_trunc", help=EXPLAIN["truncation"])
+    if ss.get("ex_seed_msg"):
+        st.error(ss.ex_seed_msg)
     latent_view()
 
 
@@ -233,6 +253,15 @@ def latent_view() -> None:
             draw_class_grid(z_eff)
     draw_memorisation()  # outside the turn: building its index can take seconds
     ew.sync_query(gan)
+    if not ss.get("ex_full_run") and ss.get("ex_strip_inputs") not in (None, strip_inputs()):
+        st.rerun(scope="app")  # a fragment run: the interpolation strip (another fragment) shows old inputs
+
+
+def strip_inputs() -> tuple:
+    """What the interpolation strip depends on outside its own widgets: class and ψ, or the sample's z."""
+    if ss.get("ex_int_mode") == "two classes" and "ex_current" in ss:
+        return ("classes", tuple(ss.ex_current["z"].tolist()))
+    return ("seeds", int(ss.get("ex_class", 0) or 0), float(ss.ex_trunc))
 
 
 @st.fragment
@@ -253,7 +282,9 @@ def interpolation() -> None:
         b = cols[2].number_input("Seed B", 0, ec.SEED_MAX, step=1, key="ex_int_b")
         method = st.radio("Method", ["slerp", "lerp"], key="ex_int_method", horizontal=True)
         frames = ec.seed_frames(gan, int(a), int(b), cls, float(ss.ex_trunc), steps, method)
-        label = f"seed {int(a)} → seed {int(b)} ({method})"
+        in_class = f", class {gan.class_names[cls] if gan.class_names else cls}" if cls is not None else ""
+        label = (f"seed {int(a)} → seed {int(b)} ({method}){in_class}, ψ = {float(ss.ex_trunc):.2f}. The z sliders "
+                 "and directions edit only the sample above, not these two seeds.")
     else:
         names, k = gan.class_names, gan.num_classes
         ss.setdefault("ex_int_ca", cls)  # from the current class to the next one
@@ -262,7 +293,9 @@ def interpolation() -> None:
         b = cols[2].selectbox("Class B", list(range(k)), key="ex_int_cb", format_func=names.__getitem__)
         st.caption("The class embedding is blended linearly while z stays the current sample's.")
         frames = ec.class_frames(gan, ss.ex_current["z"], int(a), int(b), steps)
-        label = f"{names[int(a)]} → {names[int(b)]}"
+        label = (f"{names[int(a)]} → {names[int(b)]}, with the sample's z (seed {int(ss.ex_seed)}, "
+                 f"ψ = {float(ss.ex_trunc):.2f}, slider and direction moves included)")
+    ss.ex_strip_inputs, ss.ex_full_run = strip_inputs(), False
     if gan.kind == "points":
         cloud = ec.point_cloud(gan, seed=0, truncation=float(ss.ex_trunc))
         st.altair_chart(points_chart(cloud, modes=mode_centres(gan.meta.get("dataset")), path=frames.numpy()))
@@ -282,5 +315,4 @@ def interpolation() -> None:
 explorer()
 st.divider()
 interpolation()
-st.caption("Share: the address bar holds this page's state (model, seed, class, sliders, truncation) — copy "
-           "the link to reopen this exact image.")
+st.caption(ew.share_caption(ss.ex_model))

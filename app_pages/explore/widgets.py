@@ -11,12 +11,18 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.explore.compute import SEED_MAX
 from app_pages.explore.state import N_DIRECTIONS, ExploreState, ModelInfo, parse_query, to_query
 from app_shared import models as shared_models
 from gan_core import GAN
 
 DEFAULT_MODEL = "mnist-cgan"
 SLIDER_PREFIXES = ("ex_z_", "ex_dir_")
+SEED_HELP = f"A whole number from 0 to {SEED_MAX:,}. The seed picks the random numbers of z."
+PSI_ZERO_HINT = ("At ψ = 0 the generator gets ψ · z = 0 whatever z is, so the z sliders are switched off. "
+                 "Raise truncation ψ to use them (the directions still move the image).")
+CHECKPOINT_SUFFIXES = (".safetensors", ".json")
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
 ss = st.session_state
 
 
@@ -41,6 +47,7 @@ def apply_state(state: ExploreState) -> None:
     """Put a state into the widgets' session-state keys (before the widgets are drawn)."""
     clear_sliders()
     ss.ex_model, ss.ex_seed, ss.ex_class, ss.ex_trunc = state.model, state.seed, state.cls, state.truncation
+    ss.ex_seed_text, ss.ex_seed_msg = str(state.seed), None
     ss.ex_over, ss.ex_dirs = dict(state.z), dict(state.dirs)
     for key in ("ex_dims", "ex_dims_kept"):
         ss.pop(key, None)
@@ -100,8 +107,26 @@ def on_seed_change() -> None:
     ss.ex_over, ss.ex_dirs = {}, {}
 
 
+def on_seed_text() -> None:
+    """A typed seed: used when it is a whole number in range; otherwise say so and keep the seed in use."""
+    typed = str(ss.get("ex_seed_text", "")).strip()
+    digits = typed.replace(",", "").replace("_", "").replace(" ", "")
+    if digits.isdigit() and int(digits) <= SEED_MAX:
+        seed = int(digits)
+        ss.ex_seed_text, ss.ex_seed_msg = str(seed), None
+        if seed != ss.ex_seed:
+            ss.ex_seed = seed
+            on_seed_change()
+        return
+    shown = typed if len(typed) <= 30 else typed[:27] + "..."
+    ss.ex_seed_msg = (f"Seed {shown!r} cannot be used: a seed is a whole number from 0 to {SEED_MAX:,}. "
+                      f"Still showing seed {ss.ex_seed}.")
+    ss.ex_seed_text = str(ss.ex_seed)
+
+
 def on_random() -> None:
     ss.ex_seed = random.randrange(100000)
+    ss.ex_seed_text, ss.ex_seed_msg = str(ss.ex_seed), None  # the box shows the seed in use, whatever was typed
     on_seed_change()
 
 
@@ -121,6 +146,16 @@ def on_upload() -> None:
     by_suffix: dict[str, list] = {}
     for f in files:
         by_suffix.setdefault(Path(f.name).suffix.lower(), []).append(f)
+    others = [f.name for f in files if Path(f.name).suffix.lower() not in CHECKPOINT_SUFFIXES]
+    if others:
+        names = ", ".join(repr(n[:60]) for n in others[:3])
+        pickled = any(Path(n).suffix.lower() in PICKLE_SUFFIXES for n in others)
+        ss.ex_upload_msg = ("error", f"{names} {'is' if len(others) == 1 else 'are'} not a checkpoint file. "
+                                     "Upload the two files of one checkpoint: NAME.safetensors (the weights) and "
+                                     "NAME.json (its description), as saved on the Train page or by `gan train`."
+                            + (" Pickled files (.pt, .pth, .ckpt) are never loaded: loading them can run code."
+                               if pickled else ""))
+        return
     weights, meta = by_suffix.get(".safetensors", []), by_suffix.get(".json", [])
     if len(weights) != 1 or len(meta) != 1 or len(files) != 2:
         ss.ex_upload_msg = ("error", "Upload exactly two files: one NAME.safetensors (weights) and one NAME.json "
@@ -134,6 +169,17 @@ def on_upload() -> None:
     ss.ex_model = label
     on_model_change()
     ss.ex_upload_msg = ("success", f"Loaded {weights[0].name}; it is now in the model list as {label!r}.")
+
+
+def share_caption(model: str) -> str:
+    """The line under the page: what a copied link reopens, and for whom (a session model is not shared)."""
+    text = ("Share: the address bar holds this page's state (model, seed, class, sliders, truncation) — copy "
+            "the link to reopen this exact image.")
+    if model.startswith("session: "):
+        text += (f" Note: {model.removeprefix('session: ')} is only on this server, in this browser session. "
+                 f"The link reopens it only here; anyone else who opens it gets {DEFAULT_MODEL} instead. To share "
+                 "the model itself, download its checkpoint on the Train page and upload it here.")
+    return text
 
 
 def take_slider_values(base: list[float], n_directions: int) -> None:

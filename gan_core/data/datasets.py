@@ -197,7 +197,8 @@ def locate_idx(name: str, data_dir: str | os.PathLike | None = None,
         other = "test" if split == "train" else "train"
         found = _idx_split(folder, name, other)
         if found:
-            note = (f"only the {'10k test' if other == 'test' else 'train'} split of {name} was found at {folder}; "
+            # users read this note on the pages: no server paths in it (the folder is in Dataset.source)
+            note = (f"only the {'10k test' if other == 'test' else 'train'} split of {name} is on this machine; "
                     f"it is used as the {split} split here")
             return found[0], found[1], note
     raise DataNotFoundError("")
