@@ -78,7 +78,7 @@ def test_reduced_experiment_runs_in_background_and_shows_both_rows(apply_app):
     assert job.join(timeout=180), "experiment thread did not end"
     at.run()
     assert not at.exception
-    result = job.snapshot()["result"]
+    result = job.snapshot().result
     cfg = result.config
     assert (cfg.real_per_class, cfg.synthetic_per_class, cfg.seeds, cfg.steps) == (50, 25, 2, 20)
     assert cfg.truncation == pytest.approx(0.8) and cfg.augment
@@ -114,7 +114,7 @@ def test_stop_ends_the_thread(apply_app):
     assert job.join(timeout=60), "the experiment did not stop"
     at.run()
     state = job.snapshot()
-    assert state["message"] == "stopped" and state["result"] is None
+    assert state.message == "stopped" and state.result is None
     assert any("stopped" in w.value for w in at.warning) and not at.dataframe
 
 

@@ -100,9 +100,10 @@ def test_oracle_synthetic_data_helps_and_job_thread_ends(mnist_data):
     job.start()
     assert job.join(timeout=120), "the experiment thread did not finish"
     state = job.snapshot()
-    assert state["done"] and state["error"] is None and state["fraction"] == 1.0
+    assert state.done and state.error is None and state.fraction == 1.0 and state.message == "done"
+    assert state.elapsed > 0 and not state.stopping and job.snapshot() == state  # done: it no longer changes
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
-    result = state["result"]
+    result = state.result
     assert len(result.arms["real"].accuracies) == 2 == len(result.arms["real+synthetic"].accuracies)
     for arm in result.arms.values():
         assert arm.confusion.sum() == 2 * 300 and np.trace(arm.confusion) / 600 == pytest.approx(arm.mean)
@@ -120,7 +121,7 @@ def test_cancel_stops_the_thread(mnist_data):
     job.start()
     assert job.join(timeout=60)
     state = job.snapshot()
-    assert state["done"] and state["message"] == "stopped" and state["result"] is None
+    assert state.done and state.message == "stopped" and state.result is None and state.error
     assert not any(t.name == "apply-experiment" and t.is_alive() for t in threading.enumerate())
 
 

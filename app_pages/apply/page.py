@@ -81,14 +81,14 @@ def live_panel() -> None:
         st.info("Choose the settings and press **Run experiment**.")
         return
     state = job.snapshot()
-    if not state["done"]:
-        stopping = " · stopping after the classifier being trained now" if state["stopping"] else ""
-        st.progress(float(state["fraction"]), text=f"{state['message']} · {state['elapsed']:.0f} s{stopping}")
+    if not state.done:
+        stopping = " · stopping after the classifier being trained now" if state.stopping else ""
+        st.progress(state.fraction, text=f"{state.message} · {state.elapsed:.0f} s{stopping}")
         return
-    if state["error"]:
-        (st.warning if state["message"] == "stopped" else st.error)(f"Experiment {state['message']}: {state['error']}")
+    if state.error:
+        (st.warning if state.message == "stopped" else st.error)(f"Experiment {state.message}: {state.error}")
         return
-    result = state["result"]
+    result = state.result
     av.show_result(result)
     if result.note:
         st.caption(result.note)

@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -278,6 +278,19 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
                             time.perf_counter() - wall0, time.process_time() - cpu0, generator_accuracy)
 
 
+@dataclass(frozen=True)
+class ExperimentProgress:
+    """Where an experiment is: what the Apply page shows while it runs, and its result once done."""
+
+    fraction: float = 0.0  # 0..1 of the work
+    message: str = "waiting"  # the piece of work being done; "done", "stopped" or "failed" at the end
+    result: ExperimentResult | None = None
+    error: str | None = None  # why it stopped or failed
+    done: bool = False
+    elapsed: float = 0.0  # seconds since the job was made
+    stopping: bool = False  # a stop was asked for and the current piece of work is finishing
+
+
 class ExperimentJob:
     """Runs one experiment in a background thread; the page polls `snapshot()` (never touches the thread's data)."""
 
@@ -291,8 +304,8 @@ class ExperimentJob:
         self._num_threads = num_threads or default_num_threads()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._state: dict[str, object] = {"fraction": 0.0, "message": "waiting", "result": None, "error": None,
-                                          "done": False, "started": time.monotonic()}
+        self._started = time.monotonic()
+        self._state = ExperimentProgress()  # replaced (never changed in place) under self._lock
         self._thread = threading.Thread(target=self._run, args=(gan, data, config), daemon=True,
                                         name="apply-experiment")
 
@@ -302,32 +315,32 @@ class ExperimentJob:
 
     def _progress(self, fraction: float, message: str) -> None:
         with self._lock:
-            self._state.update(fraction=float(fraction), message=message)
+            self._state = replace(self._state, fraction=float(fraction), message=message)
 
     def _run(self, gan: GAN, data: ExperimentData, config: ExperimentConfig) -> None:
         torch.set_num_threads(self._num_threads)  # per thread (OpenMP): the server's threads are not touched
         try:
             result = run_experiment(gan, data, config, self._progress, self._stop)
             with self._lock:
-                self._state.update(result=result, fraction=1.0, message="done")
+                self._state = replace(self._state, result=result, fraction=1.0, message="done")
         except ExperimentCancelled as exc:
             with self._lock:
-                self._state.update(error=str(exc), message="stopped")
+                self._state = replace(self._state, error=str(exc), message="stopped")
         except Exception as exc:  # shown on the page; the thread must end cleanly
             logger.exception("Apply experiment failed (%s)", config)
             with self._lock:
-                self._state.update(error=f"{type(exc).__name__}: {exc}", message="failed")
+                self._state = replace(self._state, error=f"{type(exc).__name__}: {exc}", message="failed")
         finally:
             with self._lock:
-                self._state["done"] = True
-                self._state["elapsed"] = time.monotonic() - float(self._state["started"])
+                self._state = replace(self._state, done=True, elapsed=time.monotonic() - self._started)
 
-    def snapshot(self) -> dict[str, object]:
+    def snapshot(self) -> ExperimentProgress:
+        """A copy of the progress; elapsed counts on until the experiment is done."""
         with self._lock:
-            state = dict(self._state)
-        state["stopping"] = self._stop.is_set() and not state["done"]
-        state.setdefault("elapsed", time.monotonic() - float(state["started"]))
-        return state
+            state = self._state
+        if state.done:
+            return state
+        return replace(state, elapsed=time.monotonic() - self._started, stopping=self._stop.is_set())
 
     def request_stop(self) -> None:
         """Ask the thread to stop after its current piece of work (one classifier training at most)."""
