@@ -129,6 +129,13 @@ def test_class_by_z_grid_and_latent_slider_follow_the_widgets(learn_app):
     at.run()
     captions = [c for img in at.get("image") for c in img.captions]
     assert "class 3, direction #2 at +1.50 σ" in captions
+    from gan_core import load_checkpoint
+    from gan_core.explore.directions import effect_summary, find_directions, measure_directions
+    gan = load_checkpoint(SHIPPED / "mnist-cgan")
+    effect = measure_directions(gan, find_directions(gan, k=5, n_samples=1000, seed=0))
+    text = " ".join(c.value for c in at.caption)
+    assert effect_summary(effect, "#") in text, "the page shows what it measured for 'watch the digit change'"
+    assert effect.along[0] > 0.07 and effect.ratios[0] > 2.5, "and the first direction visibly changes the digit"
 
 
 def test_class_z_grid_shares_z_down_columns():

@@ -6,7 +6,13 @@ import torch
 
 from app_shared import models as shared_models
 from gan_core import GAN
-from gan_core.explore.directions import Directions, apply_directions, find_directions
+from gan_core.explore.directions import (
+    DirectionEffect,
+    Directions,
+    apply_directions,
+    find_directions,
+    measure_directions,
+)
 from gan_core.explore.latent import sample_latents
 from gan_core.io.images import grid
 
@@ -38,6 +44,12 @@ def grid_image(images: torch.Tensor, columns: int, scale: int = 2):
 def ganspace_directions(_gan: GAN, content_hash: str, k: int = 5) -> Directions:
     """GANSpace directions of a model, computed once per process (keyed by the weights' hash)."""
     return find_directions(_gan, k=k, n_samples=1000, seed=0)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def ganspace_effect(_gan: GAN, content_hash: str) -> DirectionEffect:
+    """How much each direction changes the images at ±2σ against random directions (the claim section 6 makes)."""
+    return measure_directions(_gan, ganspace_directions(_gan, content_hash))
 
 
 def direction_sweep(gan: GAN, directions: Directions, index: int, amounts: list[float], seed: int,

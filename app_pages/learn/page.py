@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_pages.learn import charts
 from app_pages.learn import models as lm
+from gan_core.explore.directions import effect_summary
 from gan_core.teach import lesson
 from gan_core.teach.presets import PRESETS
 
@@ -184,8 +185,9 @@ if cgan is not None:
              caption=f"class {class_name}, direction #{k + 1} at {amount:+.2f} σ")
     st.image(lm.grid_image(strip[:-1], len(values), scale=3),
              caption=f"direction #{k + 1} at {', '.join(f'{v:+.1f}' for v in values)} σ")
-    st.caption("Directions are the principal components of the generator's first hidden layer over 1000 samples, "
-               "mapped back to z (gan_core.explore.directions) — found without any labels, named only by looking.")
+    st.caption("Directions are the principal components of one of the generator's early layers over 1000 samples "
+               "(within each class), mapped back to z (gan_core.explore.directions) — found without any labels, "
+               "named only by looking. " + effect_summary(lm.ganspace_effect(cgan, cgan.content_hash), "#"))
 else:
     st.info("The live example needs the shipped mnist-cgan model.")
 
