@@ -58,6 +58,11 @@ def test_generator_list_has_conditional_models_only(apply_app, tmp_path):
     assert "mnist-cgan" in options and "session: my-cgan" in options
     assert "session: my-plain" not in options and not any("ring8" in o or "dcgan" in o for o in options)
     assert at.radio(key="ap_real").options == ["10", "50", "100"]
+    assert at.selectbox(key="ap_generator").value == "mnist-cgan", \
+        "the generator of the default dataset, not the alphabetically first (fashion-cgan)"
+    steps = at.number_input(key="ap_steps")
+    assert "20–2,000" in steps.label, "the box says its allowed range"
+    assert any(c.value.startswith(f"In use: {steps.value} classifier steps (allowed 20–2,000).") for c in at.caption)
     assert any("Run experiment" in i.value for i in at.info)
 
 

@@ -1,6 +1,7 @@
 """gan_core.teach.synthetic: the Apply experiment's split, sampling, statistics, verdict and background job."""
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -81,6 +82,9 @@ def test_statistics_and_honest_verdicts():
     assert fake_result([0.80, 0.81, 0.83], [0.70, 0.72, 0.74]).verdict()[0] == "hurt"
     kind, text = fake_result([0.70, 0.75, 0.72], [0.72, 0.73, 0.72]).verdict()
     assert kind == "unclear" and "did not clearly help" in text
+    se = float(np.std([0.02, -0.02, 0.0], ddof=1)) / math.sqrt(3)  # the paired differences (b) - (a)
+    assert f"(± {100 * 2 * se:.1f} points). The ± is twice the standard error of the paired difference" in text
+    assert "(b) minus (a)" in text and "could be chance" in text, "the ± is explained in plain words"
     assert fake_result([0.7], [0.9]).verdict()[0] == "unclear"  # one seed proves nothing
     bad = fake_result([0.80, 0.81, 0.83], [0.50, 0.52, 0.54])
     bad.generator_class_accuracy = 0.3

@@ -22,6 +22,7 @@ from gan_core.teach.synthetic import (
 )
 
 JOB_KEY = "ap_job"
+DEFAULT_DATASET = SUPPORTED_DATASETS[0]  # mnist: the dataset the other pages open on
 
 
 def conditional_generators() -> dict[str, tuple[Path, str]]:
@@ -35,6 +36,15 @@ def conditional_generators() -> dict[str, tuple[Path, str]]:
         if meta.get("num_classes") and meta.get("dataset") in SUPPORTED_DATASETS and meta.get("model") != "toy":
             found[label] = (path, meta["dataset"])
     return found
+
+
+def default_generator(generators: dict[str, tuple[Path, str]]) -> str:
+    """The generator to preselect: one of the default dataset (the shipped mnist-cgan when present), not the
+    alphabetically first (fashion-cgan), whose first run on other data then 'did not help'."""
+    for label, (_, dataset) in generators.items():
+        if dataset == DEFAULT_DATASET:
+            return label
+    return next(iter(generators))
 
 
 @st.cache_resource(show_spinner="Loading the real images…", max_entries=2)

@@ -7,6 +7,7 @@ from gan_core.teach.synthetic import ExperimentConfig
 
 P = "ap_"
 DEFAULT = ExperimentConfig()
+STEPS_RANGE = (20, 2000)  # the classifier-steps box
 
 st.title("Apply: synthetic data for a small-data classifier")
 st.markdown("Keep only a few real labelled images per class. Train the project's small CNN on **(a)** those alone and "
@@ -48,7 +49,9 @@ def on_stop() -> None:
 
 job = aj.session_job()
 running = job is not None and job.is_alive()
-st.selectbox("Conditional generator", list(generators), key=P + "generator", disabled=running)
+st.selectbox("Conditional generator", list(generators), key=P + "generator", disabled=running,
+             index=list(generators).index(aj.default_generator(generators)),
+             help="The experiment uses the real images of the generator's own dataset.")
 c1, c2, c3 = st.columns(3)
 c1.radio("Real examples per class", [10, 50, 100], index=0, horizontal=True, key=P + "real", disabled=running)
 c2.select_slider("Synthetic examples per class", [25, 50, 100, 200, 500], value=DEFAULT.synthetic_per_class,
@@ -57,12 +60,16 @@ c3.slider("Seeds", 1, 5, DEFAULT.seeds, key=P + "seeds", disabled=running,
           help="Each seed draws other real examples, other synthetic images and another initialisation")
 with st.expander("Training details"):
     d1, d2, d3 = st.columns(3)
-    d1.number_input("Classifier steps", 20, 2000, DEFAULT.steps, 10, key=P + "steps", disabled=running)
+    d1.number_input(f"Classifier steps ({STEPS_RANGE[0]}–{STEPS_RANGE[1]:,})", *STEPS_RANGE, DEFAULT.steps, 10,
+                    key=P + "steps", disabled=running,
+                    help="A number outside this range is not taken: the box turns red and the run keeps the steps "
+                         "shown in the line below.")
     d2.slider("Truncation ψ", 0.5, 1.0, DEFAULT.truncation, 0.05, key=P + "truncation", disabled=running,
               help="Below 1: more typical, less varied synthetic images")
     d3.checkbox("Random shifts (±2 px) for both arms", DEFAULT.augment, key=P + "augment", disabled=running)
 config = read_config()
-st.caption(f"{2 * config.seeds} classifier trainings of {config.steps} steps (batch {config.batch_size}), tested on "
+st.caption(f"In use: {config.steps} classifier steps (allowed {STEPS_RANGE[0]}–{STEPS_RANGE[1]:,}). "
+           f"{2 * config.seeds} classifier trainings of {config.steps} steps (batch {config.batch_size}), tested on "
            f"{config.test_size} held-out real images. The default run took 36 s on a busy 2-core CPU. "
            "It trains on all cores but one, so the app stays responsive.")
 

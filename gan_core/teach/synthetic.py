@@ -33,6 +33,10 @@ ARMS = ("real", "real+synthetic")
 ARM_LABELS = {"real": "(a) real only", "real+synthetic": "(b) real + synthetic"}
 SPLIT_SEED = 2024  # fixed: the test/pool split never depends on the experiment's seeds
 SUPPORTED_DATASETS = ("mnist", "fashion")
+NOISE_BAND = (" The ± is twice the standard error of the paired difference: on each seed both arms train on the "
+              "same real images, so each seed gives one difference, (b) minus (a). These differences vary from seed "
+              "to seed; their average counts as an effect only when it lies outside ± twice their standard "
+              "deviation divided by √(number of seeds), since inside that band it could be chance.")
 
 ProgressFn = Callable[[float, str], None]
 
@@ -169,7 +173,7 @@ class ExperimentResult:
                             "real examples (or this generator), the synthetic images do not add useful information."
                             + self._generator_remark())
         return "unclear", (f"Synthetic data did not clearly help: {points} on average, within the seed-to-seed "
-                           f"noise (± {100 * 2 * se:.1f} points)." + self._generator_remark())
+                           f"noise (± {100 * 2 * se:.1f} points)." + NOISE_BAND + self._generator_remark())
 
     def _generator_remark(self) -> str:
         acc = self.generator_class_accuracy
