@@ -78,3 +78,18 @@ def test_the_app_refuses_to_start_with_a_bad_setting_and_says_why(set_env):
     assert len(at.error) == 1 and "GAN_JOB_NICE='99' is not allowed" in at.error[0].value
     assert "from 0 to 19" in at.error[0].value
     assert not at.title and not at.slider, "no page ran"
+
+
+def test_the_command_line_refuses_a_bad_setting_in_one_line_with_exit_2(set_env, capsys, tmp_path):
+    from gan_core.cli.main import main
+
+    set_env(GAN_CPU_TURNS="maybe")
+    out = tmp_path / "points.npz"
+    with pytest.raises(SystemExit) as caught:
+        main(["sample", "--model", "ring8", "--n", "4", "--out", str(out)])  # sample reads no setting itself
+    assert caught.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "error: GAN_CPU_TURNS='maybe' is not allowed: it must be 1 or 0" in err
+    assert not out.exists(), "the command did not run"
+    set_env(GAN_CPU_TURNS="0")
+    assert main(["sample", "--model", "ring8", "--n", "4", "--out", str(out)]) == 0 and out.is_file()

@@ -2,14 +2,17 @@
 
 This module only builds the parser and dispatches. Each command lives in its own module and lists
 itself in that module's COMMANDS; the parser is built from the modules imported here.
-Bad input gives a one-line error and exit status 2 (argparse style); a diverged run exits 3.
+Bad input, a bad environment setting included, gives a one-line error and exit status 2 (argparse
+style); a diverged run exits 3. Warnings from gan_core's loggers go to stderr.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 
 from gan_core.cli import evaluate, export, sample, train
 from gan_core.cli.common import EXIT_BAD_INPUT, PROG, Command, UsageError
+from gan_core.settings import settings
 
 COMMAND_MODULES = (train, sample, evaluate, export)
 
@@ -32,9 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     from gan_core.data.datasets import DataNotFoundError
     from gan_core.io.checkpoint import CheckpointError
 
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        settings()  # every environment setting, read and checked once before the command runs (SettingsError)
         return commands()[args.command].run(args)
     except (UsageError, ValueError, CheckpointError, DataNotFoundError, FileNotFoundError) as exc:
         parser.exit(EXIT_BAD_INPUT, f"{PROG} {args.command}: error: {exc}\n")
