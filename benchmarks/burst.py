@@ -37,7 +37,7 @@ class Mover:
 async def measure(url: str, sessions: int, rounds: int) -> dict:
     movers = [Mover() for _ in range(sessions)]
     for m in movers:
-        await m.session.open(url, "/")
+        await m.session.open(url, "/", "render=server")
     try:
         solo = []
         for i in range(WARM_ROUNDS + rounds):

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         try:
             pages = {"floor": SliderPage(browser.new_page(), floor.url),
-                     "explore": SliderPage(browser.new_page(), f"{app.url}/")}
+                     "explore": SliderPage(browser.new_page(), f"{app.url}/?render=server")}
             idle = alternate(pages, args.moves)
             with training_in_second_session(browser, app.url) as train_page:
                 busy = alternate(pages, args.moves)

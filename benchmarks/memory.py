@@ -25,7 +25,7 @@ def open_explore(browser, url: str):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(120_000)
     page = context.new_page()
-    page.goto(f"{url}/")
+    page.goto(f"{url}/?render=server")
     return context, page
 
 

@@ -17,6 +17,7 @@ from benchmarks.common import REPO, RESULTS
 BENCHMARKS = [
     ("train_throughput", ["--seconds", "4", "--rounds", "3"]),
     ("latency", ["--moves", "50"]),
+    ("browser_explore", ["--events", "240", "--seeds", "20"]),
     ("burst", ["--sessions", "8", "--rounds", "20"]),
     ("memory", ["--sessions", "20"]),
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),

@@ -59,7 +59,7 @@ def digit_class(pixels: np.ndarray) -> int | None:
 
 
 def test_explore_class_slider_and_shared_url(app_server, new_page):
-    page = open_page(new_page, app_server, "")  # Explore is the default page, served at /
+    page = open_page(new_page, app_server, "?render=server")  # Explore (the default page), server-drawn
     src = wait_image(page, SAMPLE, timeout=90_000)
     first = fetch_image(page, src)
     assert first.std() > 10, "the first image is blank"

@@ -74,8 +74,7 @@ def env(tmp_path, monkeypatch, sent):
     def make(query: dict | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90)
         at.session_state["session_uid"] = UID
-        if query:
-            at.query_params.update(query)
+        at.query_params.update({"render": "server", **(query or {})})  # the server path (the browser's: below)
         at.sent = sent  # what the page sends, for shown_image
         return at
 
@@ -473,7 +472,7 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
 
     async def go(url: str) -> None:
         async with StreamlitSession(timeout=60) as s:
-            await s.open(url, "/")
+            await s.open(url, "/", query="render=server")
             z0, seed = s.widget("z[0]"), s.widget("Seed")
             assert z0.fragment_id and seed.fragment_id and z0.fragment_id != seed.fragment_id, \
                 "z sliders live in their own (nested) fragment"

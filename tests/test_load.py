@@ -68,7 +68,7 @@ class Student:
         self.sign = 1.0
 
     async def open(self) -> None:
-        await self.session.open(self.url, "/")  # Explore is the default page, at /
+        await self.session.open(self.url, "/", "render=server")  # Explore (the default page), server-drawn
         try:
             self.session.image(CAPTION)
         except KeyError:

@@ -63,7 +63,7 @@ def test_allocator_calls_work_on_glibc():
 
 async def open_and_leave(url: str) -> str:
     session = StreamlitSession(timeout=60)
-    await session.open(url, "/")
+    await session.open(url, "/", "render=server")
     image = session.image("sample")
     assert (await http_get(image, timeout=30))[0] == 200
     await session.close()

@@ -42,7 +42,7 @@ def run(coro):
 def test_explore_page_sample_and_slider(server):
     async def go():
         async with StreamlitSession(timeout=30) as s:
-            await s.open(server.url, "/")
+            await s.open(server.url, "/", "render=server")
             assert s.page_script_hash, "new_session named the page that ran"
             url0 = s.image("sample")
             z0 = s.widget("z[0]")
@@ -87,7 +87,7 @@ def test_two_sessions_are_independent(server):
     async def go():
         a, b = StreamlitSession(timeout=30), StreamlitSession(timeout=30)
         try:
-            await asyncio.gather(a.open(server.url), b.open(server.url))
+            await asyncio.gather(a.open(server.url, "/", "render=server"), b.open(server.url, "/", "render=server"))
             assert a.session_id != b.session_id
             b_url, b_png = b.image("sample"), await b.fetch(b.image("sample"))
             start = a.value("z[0]")
@@ -108,7 +108,7 @@ def test_slider_move_latency_idle(server):
     """~20 slider moves (move_slider), each timed from sending the value to having the new picture's bytes."""
     async def go():
         async with StreamlitSession(timeout=30) as s:
-            await s.open(server.url)
+            await s.open(server.url, "/", "render=server")
             step = 0.1 if s.value("z[1]") < 0 else -0.1
             times = []
             for _ in range(20):
@@ -204,7 +204,7 @@ def test_refuses_non_local_addresses_and_bounds_waits(server):
 
     async def go():
         async with StreamlitSession(timeout=30) as s:
-            await s.open(server.url)
+            await s.open(server.url, "/", "render=server")
             with pytest.raises(KeyError):
                 s.image("no such caption")
             with pytest.raises(KeyError):

@@ -7,7 +7,9 @@ from functools import partial
 import streamlit as st
 import torch
 
+from app_pages.explore import browser_view as bv
 from app_pages.explore import compute as ec
+from app_pages.explore import render_mode
 from app_pages.explore import widgets as ew
 from app_pages.explore.cache import (
     NEIGHBOUR_DATASETS,
@@ -312,7 +314,20 @@ def interpolation() -> None:
         st.image(gif(), caption="animated interpolation")
 
 
-explorer()
-st.divider()
-interpolation()
+def after_browser_move() -> None:
+    """Below the in-browser view, for the state it last sent: the memorisation check and the link."""
+    draw_memorisation()
+    ew.sync_query(gan)
+
+
+# The generator runs in the browser unless the link says ?render=server or it cannot (explore/render_mode.py)
+browser_file = bv.prepare(gan) if render_mode.mode() == render_mode.BROWSER else None
+if browser_file is not None:
+    bv.show(gan, directions, browser_file, extras=after_browser_move)
+else:
+    if render_mode.notice():
+        st.info(render_mode.notice())
+    explorer()
+    st.divider()
+    interpolation()
 st.caption(ew.share_caption(ss.ex_model))

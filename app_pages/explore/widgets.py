@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.explore import render_mode
 from app_pages.explore.compute import SEED_MAX
 from app_pages.explore.state import N_DIRECTIONS, ExploreState, ModelInfo, parse_query, to_query
 from app_shared import models as shared_models
@@ -84,7 +85,7 @@ def current_state() -> ExploreState:
 
 def sync_query(gan: GAN) -> None:
     """Write the current state into the URL (only when it changed, to avoid needless messages)."""
-    wanted = to_query(current_state(), ModelInfo(gan.z_dim, gan.num_classes))
+    wanted = {**to_query(current_state(), ModelInfo(gan.z_dim, gan.num_classes)), **render_mode.query_extra()}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 

@@ -1,0 +1,210 @@
+"""Explore's in-browser view, server side: the file the browser runs, the data it is sent, the state it sends back.
+
+The browser itself is driven in tests/test_browser_explore.py; here the ONNX file is checked with
+onnxruntime (the same graph ONNX Runtime Web runs), and the page with AppTest.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO
+from streamlit.testing.v1 import AppTest
+
+from app_pages.explore import browser_model as bm
+from app_pages.explore import browser_view as bv
+from app_pages.explore import compute as ec
+from app_pages.explore.state import ExploreState, ModelInfo
+from gan_core import save_checkpoint
+from gan_core.explore.class_blend import generate_blended
+from gan_core.explore.directions import find_directions
+from gan_core.explore.latent import sample_latents
+from gan_core.io.checkpoint import load_checkpoint
+from gan_core.io.onnx_export import onnx_session, run_onnx
+from gan_core.nn.models import build_models
+
+UID = "sess1"
+
+
+def tiny(folder, name: str, model: str, z_dim: int, classes: int | None):
+    torch.manual_seed(0)
+    shape = None if model == "toy" else (1, 28, 28)
+    g, d = build_models(model, z_dim, shape, classes)
+    meta = {"model": model, "z_dim": z_dim, "num_classes": classes, "image_shape": list(shape) if shape else None,
+            "dataset": "ring8" if model == "toy" else "mnist", "name": name,
+            "class_names": [f"c{i}" for i in range(classes)] if classes else None}
+    return load_checkpoint(save_checkpoint(folder / name, g.eval(), meta, d.eval()), "cpu")
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "static-models"
+    monkeypatch.setattr(bm, "MODELS_DIR", folder)
+    return folder
+
+
+@pytest.mark.parametrize("model", ["cgan-mlp", "cgan-dcgan"])
+def test_the_browser_file_gives_torchs_images_and_class_blends(tmp_path, models_dir, model):
+    gan = tiny(tmp_path, f"tiny-{model}", model, 12, 4)
+    made = bm.browser_model(gan)
+    assert made.output == "images" and made.max_abs_diff <= 1e-4
+    session = onnx_session((models_dir / f"{made.sha256}.onnx").read_bytes())
+    table = torch.from_numpy(made.embedding)
+    assert torch.equal(table, gan.generator.embed.weight.detach()), "the page gets the generator's own table"
+    z, labels = sample_latents(5, 12, seed=3), torch.tensor([0, 1, 2, 3, 1])
+    got = run_onnx(session, {"z": torch.cat([z, table[labels]], 1).numpy()})
+    assert np.abs(got - gan.generate(z, labels).numpy()).max() < 1e-5, "a class looked up in the table"
+    t = torch.linspace(0, 1, 5)
+    blend = (1 - t)[:, None] * table[1] + t[:, None] * table[3]
+    got = run_onnx(session, {"z": torch.cat([z, blend], 1).numpy()})
+    assert np.abs(got - generate_blended(gan, z, 1, 3, t).numpy()).max() < 1e-5, "a blend of two classes"
+
+
+def test_the_file_is_made_once_and_remembered_on_disk(tmp_path, models_dir, monkeypatch):
+    gan = tiny(tmp_path, "tiny-toy", "toy", 2, None)
+    first = bm.browser_model(gan)
+    assert first.embedding is None and first.output == "points"
+    assert (models_dir / f"{first.sha256}.onnx").stat().st_size == first.size
+    assert first.url_path == f"app/static/models/{first.sha256}.onnx"
+
+    def no_export(_gan):
+        raise AssertionError("exported again")
+    monkeypatch.setattr(bm, "export_generator", no_export)
+    assert bm.browser_model(gan) == first, "a restarted server reuses the file it wrote"
+    (models_dir / f"{first.sha256}.onnx").unlink()
+    with pytest.raises(AssertionError, match="exported again"):
+        bm.browser_model(gan)  # the record points at a file that is gone: export again
+
+
+def test_a_conditional_model_without_an_embedding_table_is_refused(tmp_path, models_dir):
+    gan = tiny(tmp_path, "tiny-cgan", "cgan-mlp", 8, 3)
+    gan.generator.embed = None
+    with pytest.raises(bm.ExportError, match="no class embedding table"):
+        bm.browser_model(gan)
+
+
+def test_the_data_carries_seeds_as_python_draws_them_and_no_weights(tmp_path, models_dir):
+    gan = tiny(tmp_path, "tiny-cgan", "cgan-mlp", 20, 10)
+    made = bm.browser_model(gan)
+    directions = find_directions(gan, k=8)
+    state = ExploreState("session: tiny-cgan", seed=7, cls=3, truncation=0.8, z={17: 1.5}, dirs={0: 1.0})
+    interp = bv.Interpolation(seed_b=123)
+    pool = bv.refill_pool([7, 9], 7)
+    assert len(pool) == bv.POOL_SIZE and 7 not in pool and 9 in pool
+    data = bv.explorer_data(gan, directions, made, state, interp, pool, ack=4)
+    text = json.dumps(data)
+    assert len(text) < 30_000 < made.size, "small, and never the weights"
+
+    def decode(b64: str) -> np.ndarray:
+        import base64
+        return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+    for seed in (7, 8, 12, 4, 123, *pool):
+        assert np.array_equal(decode(data["seeds"][str(seed)]), sample_latents(1, 20, seed=seed)[0].numpy()), seed
+    assert np.array_equal(decode(data["directions"]["vectors"]).reshape(8, 20), directions.vectors.numpy())
+    assert 17 in data["dims"] and len(data["dims"]) == 16, "an edited later dimension gets its slider"
+    assert data["state"] == {"seed": 7, "cls": 3, "trunc": 0.8, "z": {"17": 1.5}, "dirs": {"0": 1.0},
+                             "interp": {"mode": "seeds", "seedB": 123, "classB": None, "method": "slerp",
+                                        "steps": 8}}
+    assert data["ack"] == 4 and data["model"]["url"].endswith(f"{made.sha256}.onnx")
+    assert data["runtime"]["wasmBytes"] > 1_000_000, "the vendored ONNX Runtime Web .wasm is in static/"
+
+
+def test_the_browsers_state_is_checked_like_a_link():
+    info = ModelInfo(z_dim=20, num_classes=10, n_directions=8)
+    good = {"seed": 42, "cls": 3, "trunc": 0.75, "z": {"0": 1.25, "17": -2}, "dirs": {"1": 0.5}, "nonce": 3}
+    state, notices = bv.view_state(good, "m", info)
+    assert (state.seed, state.cls, state.truncation, state.z, state.dirs) == (42, 3, 0.75, {0: 1.25, 17: -2.0},
+                                                                             {1: 0.5})
+    assert notices == []
+    bad = {"seed": -1, "cls": 12, "trunc": "nan", "z": {"0": 99, "x": 1}, "dirs": "rm -rf", "nonce": "x"}
+    state, notices = bv.view_state(bad, "m", info)
+    assert (state.seed, state.cls, state.truncation, state.z, state.dirs) == (0, 0, 1.0, {}, {})
+    assert len(notices) == 5 and all("from the page" in n for n in notices), notices
+
+
+def test_the_strip_settings_from_the_browser_fall_back_when_malformed():
+    ok = bv.view_interpolation({"mode": "classes", "seedB": 5, "classB": 2, "method": "lerp", "steps": 16}, 10)
+    assert ok == bv.Interpolation("classes", 5, 2, "lerp", 16)
+    bad = bv.view_interpolation({"mode": "classes", "seedB": True, "classB": 10, "method": "x", "steps": 99}, None)
+    assert bad == bv.Interpolation()
+    assert bv.view_interpolation("nonsense", 10) == bv.Interpolation()
+
+
+class FakeState(dict):
+    """Session state as the callbacks use it (attribute and item access)."""
+
+    __getattr__ = dict.get
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
+def test_a_move_the_browser_reports_becomes_the_pages_state(monkeypatch):
+    fake = FakeState(ex_browser={"view": {"seed": 5, "cls": 2, "trunc": 0.5, "z": {"3": 1.5}, "dirs": {},
+                                          "interp": {"mode": "seeds", "steps": 4}, "nonce": 9}})
+    monkeypatch.setattr(bv, "ss", fake)
+    bv.on_view("m", ModelInfo(20, 10, 8))
+    assert (fake.ex_seed, fake.ex_class, fake.ex_trunc, fake.ex_over, fake.ex_dirs) == (5, 2, 0.5, {3: 1.5}, {})
+    assert fake.ex_bv_ack == 9 and fake.ex_bv_interp.steps == 4 and fake.ex_bv_notices == []
+
+
+def test_server_strip_frames_are_the_browsers_path(tmp_path):
+    gan = tiny(tmp_path, "tiny-cgan", "cgan-mlp", 20, 10)
+    state = ExploreState("m", seed=3, cls=2, truncation=0.7)
+    z_eff = ec.effective_latent(ec.current_latent(gan, 3, {}), 0.7)
+    seeds = bv.strip_frames(gan, z_eff, 2, state, bv.Interpolation(steps=5))
+    assert seeds.shape == (5, 1, 28, 28)
+    assert torch.allclose(seeds[0], ec.generate_one(gan, z_eff, 2)[0], atol=1e-6), "starts at this sample"
+    z_b = sample_latents(1, 20, seed=4, truncation=0.7)[0]
+    assert torch.allclose(seeds[-1], ec.generate_one(gan, z_b, 2)[0], atol=1e-5), "ends at seed B (seed + 1)"
+    classes = bv.strip_frames(gan, z_eff, 2, state, bv.Interpolation(mode="classes", class_b=7, steps=3))
+    assert torch.allclose(classes[-1], ec.generate_one(gan, z_eff, 7)[0], atol=1e-5)
+
+
+# ---------------------------------------------------------------- the page (AppTest)
+
+@pytest.fixture
+def explore_app(tmp_path, monkeypatch, models_dir):
+    import app_shared.models
+    import app_shared.session
+    runs = tmp_path / "runs"
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", runs)
+    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", runs)
+    (runs / UID).mkdir(parents=True)
+    tiny(runs / UID, "tiny-cgan", "cgan-mlp", 20, 10)
+
+    def make(query: dict) -> AppTest:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+        at.session_state["session_uid"] = UID
+        at.query_params.update(query)
+        return at
+    return make
+
+
+def components(at: AppTest) -> list:
+    return [el for el in at.main if getattr(el, "type", "") == "bidi_component"]
+
+
+def test_the_browser_view_is_the_default_and_python_follows_its_state(explore_app):
+    at = explore_app({"model": "session: tiny-cgan", "seed": "5", "class": "3", "z": "17:1.5"}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert components(at), "the in-browser explorer is on the page"
+    assert not [i for i in at.main.image if any(c.startswith("sample") for c in i.captions)], "no server image"
+    current = at.session_state["ex_current"]
+    assert current["cls"] == 3 and float(current["z"][17]) == pytest.approx(1.5), "D(x) and downloads see the link"
+    assert [m for m in at.metric if m.label == "D(x)"]
+    assert at.query_params["seed"] == "5" and "render" not in at.query_params
+
+
+def test_a_model_the_browser_cannot_run_falls_back_to_the_server_with_one_line(explore_app, monkeypatch):
+    def refuse(_gan):
+        raise bm.ExportError("the exporter does not know this layer")
+    monkeypatch.setattr(bv, "browser_model", refuse)
+    at = explore_app({"model": "session: tiny-cgan"}).run()
+    assert not at.exception, [e.value for e in at.exception]
+    notices = [i.value for i in at.info if "cannot run in the browser" in i.value]
+    assert len(notices) == 1 and "the exporter does not know this layer" in notices[0], [i.value for i in at.info]
+    assert not components(at)
+    assert [i for i in at.main.image if any(c.startswith("sample") for c in i.captions)], "the server's sample"
