@@ -14,6 +14,7 @@ from conftest import require
 from gan_core.data.datasets import load_dataset, toy_modes
 from gan_core.eval.classifier import (
     SmallCNN,
+    VGGStyleCNN,
     accuracy,
     classifier_path,
     load_classifier,
@@ -28,9 +29,11 @@ from gan_core.eval.metrics import (
     feature_stats,
     frechet_distance,
     image_metrics,
+    judged,
     toy_mode_metrics,
     trainer_evaluator,
 )
+from gan_core.eval.splits import classifier_split
 from gan_core.io.checkpoint import CheckpointError, list_pretrained
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,12 +124,76 @@ def test_classifier_save_load_round_trip_and_rejects_bad_files(tmp_path):
         load_classifier("cifar")
 
 
+def test_judge_architecture_round_trips_and_a_wrong_architecture_is_refused(tmp_path):
+    judge = VGGStyleCNN(10, 1).eval()
+    save_classifier(judge, tmp_path / "j", {"dataset": "mnist"})
+    meta = json.loads((tmp_path / "j.json").read_text())
+    assert meta["architecture"] == "VGGStyleCNN" and meta["feature_dim"] == 96
+    loaded = load_classifier_file(tmp_path / "j")
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    assert isinstance(loaded, VGGStyleCNN) and torch.equal(judge(x), loaded(x))
+    assert loaded.features(x).shape == (4, 96)
+    (tmp_path / "j.json").write_text(json.dumps(dict(meta, architecture="SmallCNN")))  # VGG weights, SmallCNN JSON
+    with pytest.raises(CheckpointError, match="SmallCNN"):
+        load_classifier_file(tmp_path / "j")
+    (tmp_path / "j.json").write_text(json.dumps(dict(meta, architecture="ResNet")))
+    with pytest.raises(CheckpointError, match="unknown classifier architecture"):
+        load_classifier_file(tmp_path / "j")
+
+
 def test_train_classifier_learns_quickly(mnist_dir):
     data = load_dataset("mnist", mnist_dir)
     model = train_classifier(data.images[:2000], data.labels[:2000], 10, steps=40, batch_size=64, seed=0)
     assert not model.training
     assert accuracy(model, data.images[9000:9500], data.labels[9000:9500]) > 0.5
     assert predict(model, data.images[:7], batch=3).shape == (7,)
+
+
+# ---------------------------------------------------------------- the two shipped classifiers per dataset
+
+def _shipped(dataset: str, role: str):
+    require(classifier_path(dataset, role).with_suffix(".safetensors").is_file(), f"pretrained/{dataset}-{role}")
+    return load_classifier(dataset, role=role)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_classifier_and_judge_differ_in_architecture_seed_and_split(dataset, mnist_dir, fashion_dir):
+    classifier, judge = _shipped(dataset, "classifier"), _shipped(dataset, "judge")
+    assert type(classifier) is SmallCNN and type(judge) is VGGStyleCNN
+    assert classifier.meta["architecture"] == "SmallCNN" and judge.meta["architecture"] == "VGGStyleCNN"
+    assert classifier.meta["seed"] != judge.meta["seed"]
+    def kernels(model):
+        return {tuple(m.kernel_size) for m in model.modules() if isinstance(m, torch.nn.Conv2d)}
+    assert kernels(judge) == {(3, 3)} and kernels(classifier) == {(5, 5)}
+    first, second = classifier_split(dataset, "classifier"), classifier_split(dataset, "judge")
+    assert judge.meta["train_images"] == len(second.train_index) and judge.meta["data"] == second.description
+    for split in (first, second):  # each classifier's test images lie outside its own training images
+        if split.train_split == split.test_split:
+            assert not set(split.train_index.tolist()) & set(split.test_index.tolist())
+    assert not torch.equal(first.train_index, second.train_index)
+    if first.test_split == "train":  # MNIST: both test sets cut from the one split, and they share no image
+        assert not set(first.test_index.tolist()) & set(second.test_index.tolist())
+    else:  # Fashion: the judge trains on a different (smaller) part of the train split
+        assert len(second.train_index) < len(first.train_index)
+
+
+@pytest.mark.parametrize("dataset, floor", [("mnist", 0.985), ("fashion", 0.88)])
+def test_shipped_judge_is_accurate_on_its_held_out_images(dataset, floor, mnist_dir, fashion_dir):
+    judge = _shipped(dataset, "judge")
+    split = classifier_split(dataset, "judge")
+    measured = accuracy(judge, split.test_images, split.test_labels)
+    assert measured > floor and measured == pytest.approx(judge.meta["test_accuracy"], abs=1e-3)
+
+
+def test_judged_takes_the_lower_accuracy_and_the_worse_relative_distance():
+    verdict = judged({"classifier": {"class_accuracy": 0.95, "relative_frechet_distance": 0.02},
+                      "judge": {"class_accuracy": 0.90, "relative_frechet_distance": 0.01}})
+    assert verdict["judged_class_accuracy"] == 0.90 and verdict["judged_by"]["class_accuracy"] == "judge"
+    assert verdict["judged_relative_frechet_distance"] == 0.02
+    assert verdict["judged_by"]["frechet_distance"] == "classifier"
+    unconditional = judged({"classifier": {"relative_frechet_distance": 0.1},
+                            "judge": {"relative_frechet_distance": 0.3}})
+    assert "judged_class_accuracy" not in unconditional and unconditional["judged_by"] == {"frechet_distance": "judge"}
 
 
 # ---------------------------------------------------------------- metrics with the shipped classifier
@@ -193,6 +260,28 @@ def test_eval_cli_json_and_table(mnist_real):
     assert result["model"] == "ring8" and result["n"] == 500 and result["modes_covered"] == 8
     table = cli("eval", "--model", "ring8", "--n", 500)
     assert table.returncode == 0 and "modes covered" in table.stdout and "8 / 8" in table.stdout
+
+
+def test_eval_cli_json_reports_both_classifiers_and_is_judged_by_the_worse(mnist_real):
+    _shipped("mnist", "judge")
+    out = cli("eval", "--model", "mnist-cgan", "--n", 300, "--json", timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    judge = result["judge"]
+    assert {"classifier_frechet_distance", "class_accuracy", "relative_frechet_distance"} <= set(judge)
+    assert result["judge_class_accuracy"] == judge["class_accuracy"]
+    assert result["judge_frechet_distance"] == judge["classifier_frechet_distance"] > 0
+    assert result["judge_frechet_distance"] != result["classifier_frechet_distance"]  # two feature spaces
+    assert result["judged_class_accuracy"] == min(result["class_accuracy"], judge["class_accuracy"])
+    worse = max(("classifier", result["relative_frechet_distance"]), ("judge", judge["relative_frechet_distance"]),
+                key=lambda pair: pair[1])
+    assert result["judged_by"]["frechet_distance"] == worse[0]
+    assert result["judged_relative_frechet_distance"] == worse[1]
+    assert result["judged_by"]["class_accuracy"] == ("judge" if judge["class_accuracy"] < result["class_accuracy"]
+                                                    else "classifier")
+    assert result["judged_class_accuracy"] > 0.9  # the shipped mnist-cgan: both recognise its digits
+    table = cli("eval", "--model", "mnist-cgan", "--n", 300, timeout=300)
+    assert table.returncode == 0 and "judge class accuracy" in table.stdout and "(by the " in table.stdout
 
 
 @pytest.mark.parametrize("args, message", [

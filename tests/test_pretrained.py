@@ -23,7 +23,7 @@ SHIPPED = {  # name: (architecture, dataset, conditional)
 
 def test_every_model_is_shipped_and_listed():
     assert set(SHIPPED) <= set(list_pretrained())
-    for name in ("mnist-classifier", "fashion-classifier"):
+    for name in ("mnist-classifier", "fashion-classifier", "mnist-judge", "fashion-judge"):
         assert (PRETRAINED_DIR / f"{name}.safetensors").is_file() and (PRETRAINED_DIR / f"{name}.json").is_file()
         assert name not in list_pretrained()
 
@@ -32,7 +32,7 @@ def test_pretrained_folder_is_small_and_documented():
     size = sum(p.stat().st_size for p in PRETRAINED_DIR.rglob("*") if p.is_file())
     assert size < 40 * 2**20, f"pretrained/ is {size / 2**20:.1f} MiB"
     card = (PRETRAINED_DIR / "README.md").read_text()
-    for name in list(SHIPPED) + ["mnist-classifier", "fashion-classifier"]:
+    for name in list(SHIPPED) + ["mnist-classifier", "fashion-classifier", "mnist-judge", "fashion-judge"]:
         assert f"## {name}" in card, name
     assert "10k test split" in card
 

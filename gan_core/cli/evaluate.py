@@ -12,9 +12,6 @@ from pathlib import Path
 
 from gan_core.cli.common import Command, UsageError
 
-MNIST_HOLDOUT = 1000  # when only one split exists, the last 1000 images are held out for testing
-
-
 # ---------------------------------------------------------------- eval
 
 def _eval_args(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +49,11 @@ def run_eval(args: argparse.Namespace) -> int:
 
 LABELS = {
     "classifier_frechet_distance": "classifier Fréchet distance (lower is better; not FID)",
+    "judge_frechet_distance": "judge Fréchet distance (its own feature space)",
+    "judged_relative_frechet_distance": "judged: worse relative Fréchet distance",
     "class_accuracy": "class accuracy (recognised as requested)",
+    "judge_class_accuracy": "judge class accuracy",
+    "judged_class_accuracy": "judged: lower class accuracy",
     "class_entropy": "class coverage: normalised entropy (1 = even)",
     "max_class_share": "largest class share",
     "classes_present": "classes present",
@@ -73,16 +74,20 @@ def format_table(result: dict) -> str:
             value = f"{value} / {result.get('num_modes')}"
         elif key == "classes_present":
             value = f"{value} / {len(result.get('class_counts', []))}"
-        elif key in ("class_accuracy", "high_quality", "max_class_share"):
+        elif key in ("class_accuracy", "judge_class_accuracy", "judged_class_accuracy", "high_quality",
+                     "max_class_share"):
             value = f"{100 * value:.1f}%"
         elif isinstance(value, float):
             value = f"{value:.3f}"
+        if key.startswith("judged_"):  # judged_class_accuracy -> judged_by["class_accuracy"]
+            value = f"{value} (by the {result['judged_by'][key[len('judged_'):].replace('relative_', '')]})"
         rows.append((label, value))
     for key in ("class_counts", "mode_counts"):
         if key in result:
             rows.append((key.replace("_", " "), " ".join(map(str, result[key]))))
-    if "note" in result:
-        rows.append(("note", result["note"]))
+    for key in ("note", "judge_note"):
+        if key in result:
+            rows.append((key.replace("_", " "), result[key]))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
@@ -91,6 +96,8 @@ def format_table(result: dict) -> str:
 
 def _classifier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", required=True, help="mnist or fashion")
+    parser.add_argument("--role", default="classifier", choices=("classifier", "judge"),
+                        help="classifier (SmallCNN) or the independent judge (VGGStyleCNN, its own split)")
     parser.add_argument("--out", required=True, help="output path without suffix, e.g. pretrained/mnist-classifier")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -101,19 +108,13 @@ def _classifier_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir")
 
 
-def split_for_classifier(dataset: str, data_dir: str | None = None):
-    """(train images, train labels, test images, test labels, description) — honest about what was held out."""
-    from gan_core.data.datasets import load_dataset
+def split_for_classifier(dataset: str, data_dir: str | None = None, role: str = "classifier"):
+    """(train images, train labels, test images, test labels, description, source): see gan_core.eval.splits."""
+    from gan_core.eval.splits import classifier_split
 
-    train = load_dataset(dataset, data_dir, split="train")
-    if train.note:  # only one split on disk: hold out its last images
-        cut = len(train.images) - MNIST_HOLDOUT
-        text = (f"{train.note}. Trained on its first {cut} images, tested on the last {MNIST_HOLDOUT} (held out). "
-                "The GANs were trained on all of these images, including the held-out ones.")
-        return train.images[:cut], train.labels[:cut], train.images[cut:], train.labels[cut:], text, train.source
-    test = load_dataset(dataset, data_dir, split="test")
-    text = f"trained on the {len(train.images)}-image train split, tested on the {len(test.images)}-image test split"
-    return train.images, train.labels, test.images, test.labels, text, train.source
+    split = classifier_split(dataset, role, data_dir)
+    return (split.train_images, split.train_labels, split.test_images, split.test_labels, split.description,
+            split.source)
 
 
 def run_train_classifier(args: argparse.Namespace) -> int:
@@ -132,22 +133,26 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     if not 0 < args.lr <= 1:
         raise UsageError(f"--lr must be in (0, 1], got {args.lr}")
     device = pick_device(args.device)
-    x_train, y_train, x_test, y_test, text, source = split_for_classifier(args.dataset, args.data_dir)
-    print(f"training the {args.dataset} classifier on {len(x_train)} images ({text})", file=sys.stderr)
+    x_train, y_train, x_test, y_test, text, source = split_for_classifier(args.dataset, args.data_dir, args.role)
+    architecture = "VGGStyleCNN" if args.role == "judge" else "SmallCNN"
+    print(f"training the {args.dataset} {args.role} ({architecture}) on {len(x_train)} images ({text})",
+          file=sys.stderr)
     started = time.perf_counter()
     model = train_classifier(x_train, y_train, 10, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                             seed=args.seed, device=device, augment=not args.no_augment)
+                             seed=args.seed, device=device, augment=not args.no_augment, architecture=architecture)
     seconds = time.perf_counter() - started
     test_acc = accuracy(model, x_test, y_test)
     train_acc = accuracy(model, x_train[:5000], y_train[:5000])
-    meta = {"dataset": args.dataset, "architecture": "SmallCNN", "steps": args.steps, "batch_size": args.batch_size,
-            "lr": args.lr, "seed": args.seed, "augment": not args.no_augment,
+    invoked = sys.argv[0].endswith(("gan_core", "__main__.py"))
+    meta = {"dataset": args.dataset, "role": args.role, "architecture": architecture, "steps": args.steps,
+            "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "augment": not args.no_augment,
             "train_images": len(x_train), "test_images": len(x_test),
             "test_accuracy": round(test_acc, 4), "train_accuracy_first_5000": round(train_acc, 4),
             "data": text, "data_source": source, "train_seconds": round(seconds, 1),
             "hardware": hardware_summary(device), "torch": torch.__version__,
-            "command": "python -m gan_core " + " ".join(sys.argv[1:]) if sys.argv[0].endswith(("gan_core", "__main__.py"))
-            else f"python -m gan_core train-classifier --dataset {args.dataset} --out {args.out} --steps {args.steps}"}
+            "command": "python -m gan_core " + " ".join(sys.argv[1:]) if invoked
+            else f"python -m gan_core train-classifier --dataset {args.dataset} --role {args.role} --out {args.out} "
+                 f"--steps {args.steps} --seed {args.seed}"}
     path = save_classifier(model, Path(args.out), meta)
     print(f"wrote {path}: held-out accuracy {100 * test_acc:.2f}% on {len(x_test)} images after {seconds:.0f}s")
     return 0
@@ -155,7 +160,8 @@ def run_train_classifier(args: argparse.Namespace) -> int:
 
 COMMANDS = (
     Command("eval", _eval_args, run_eval,
-            "quality metrics of a checkpoint: classifier Fréchet distance, class accuracy and coverage, toy modes"),
+            "quality metrics of a checkpoint from both metric classifiers (Fréchet distance, class accuracy "
+            "and coverage), toy modes"),
     Command("train-classifier", _classifier_args, run_train_classifier,
-            "train the project's small CNN classifier for mnist or fashion (used by eval)"),
+            "train a metric classifier for mnist or fashion: the classifier or the judge"),
 )

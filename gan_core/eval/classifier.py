@@ -1,7 +1,10 @@
-"""The project's own small CNN classifiers (one per image dataset), used to measure GAN quality.
+"""The project's own CNN classifiers, two per image dataset, used to measure GAN quality.
 
 Their predictions give class accuracy and class coverage; their penultimate-layer features give
-the classifier Fréchet distance (gan_core.eval.metrics). They are also the feature space for the
+the classifier Fréchet distance (gan_core.eval.metrics). Each dataset has two: the "classifier"
+(SmallCNN, 5x5 kernels) and an independent "judge" (VGGStyleCNN: 3x3 kernels, BatchNorm, global
+average pooling) with another seed and another training split, so a generator is not graded only
+by the network it may have learned to please. The classifier is also the feature space for the
 Explore page's nearest-neighbour (memorisation) check. Weights are safetensors + JSON, like the
 GAN checkpoints, and nothing is ever unpickled.
 """
@@ -22,11 +25,14 @@ from gan_core.io.checkpoint import PRETRAINED_DIR, CheckpointError, atomic_write
 
 CLASSIFIER_FORMAT = "gan_core.classifier/1"
 CLASSIFIER_DATASETS = ("mnist", "fashion")
+CLASSIFIER_ROLES = ("classifier", "judge")  # pretrained/{dataset}-{role}.*
 FEATURE_DIM = 128
 
 
 class SmallCNN(nn.Module):
     """conv5-pool-conv5-pool-fc128-fc: small enough to train in minutes on 2 CPU cores, ~99% on MNIST."""
+
+    feature_dim = FEATURE_DIM
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
@@ -48,6 +54,50 @@ class SmallCNN(nn.Module):
         return self.head(self.dropout(self.features(x)))
 
 
+class VGGStyleCNN(nn.Module):
+    """The independent judge: six 3x3 conv layers with BatchNorm (VGG-style), global average pooling, linear head.
+
+    Unlike SmallCNN: 3x3 instead of 5x5 kernels, six conv layers instead of two, BatchNorm, no hidden
+    fully connected layer, and its features (96 channels pooled over a 3x3 map) rather than a flattened 7x7 map.
+    """
+
+    feature_dim = 96
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+        super().__init__()
+        self.num_classes, self.in_channels = num_classes, in_channels
+
+        def block(c_in: int, c_out: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+        self.body = nn.Sequential(  # 28 -> 14 -> 7 -> 3: the last layer sees the whole digit before pooling
+            *block(in_channels, 24), *block(24, 24), nn.MaxPool2d(2),
+            *block(24, 48), *block(48, 48), nn.MaxPool2d(2),
+            *block(48, self.feature_dim), nn.MaxPool2d(2),
+            *block(self.feature_dim, self.feature_dim), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.dropout = nn.Dropout(0.2)
+        self.head = nn.Linear(self.feature_dim, num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """N x 96 globally pooled features of N x C x 28 x 28 images in [-1, 1]."""
+        if x.shape[-2:] != (28, 28):
+            x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"SmallCNN": SmallCNN, "VGGStyleCNN": VGGStyleCNN}
+Classifier = SmallCNN | VGGStyleCNN
+
+
+def build_classifier(architecture: str, num_classes: int = 10, in_channels: int = 1) -> Classifier:
+    """A fresh classifier of a registered architecture (raises ValueError for an unknown name)."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown classifier architecture {architecture!r}; choose from {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[architecture](num_classes, in_channels)
+
+
 def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
     """Random translation by up to max_shift pixels (zero = background -1 padding)."""
     n, _, h, w = x.shape
@@ -63,8 +113,8 @@ def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> t
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int = 2000,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: str | torch.device = "cpu",
-                     augment: bool = False) -> SmallCNN:
-    """Train a SmallCNN on in-memory images (N x C x 28 x 28 in [-1, 1]) by random index batches.
+                     augment: bool = False, architecture: str = "SmallCNN") -> Classifier:
+    """Train a classifier on in-memory images (N x C x 28 x 28 in [-1, 1]) by random index batches.
 
     Adam with a cosine learning-rate decay; returns the model in eval mode.
     """
@@ -75,7 +125,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     torch.manual_seed(seed)
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
-    model = SmallCNN(num_classes, images.shape[1]).to(device)
+    model = build_classifier(architecture, num_classes, images.shape[1]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     images, labels = images.to(device), labels.to(device).long()
@@ -94,7 +144,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
 
 
 @torch.inference_mode()
-def predict(model: SmallCNN, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+def predict(model: Classifier, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
     """Predicted class per image (LongTensor on the CPU), in batches."""
     device = next(model.parameters()).device
     out = [model(images[i:i + batch].to(device)).argmax(1).cpu() for i in range(0, len(images), batch)]
@@ -102,26 +152,26 @@ def predict(model: SmallCNN, images: torch.Tensor, batch: int = 1000) -> torch.T
 
 
 @torch.inference_mode()
-def features(model: SmallCNN, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
-    """Penultimate-layer features (N x 128, float64 on the CPU), in batches."""
+def features(model: Classifier, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+    """Penultimate-layer features (N x feature_dim, float64 on the CPU), in batches."""
     device = next(model.parameters()).device
     out = [model.features(images[i:i + batch].to(device)).double().cpu() for i in range(0, len(images), batch)]
-    return torch.cat(out) if out else torch.zeros(0, FEATURE_DIM, dtype=torch.float64)
+    return torch.cat(out) if out else torch.zeros(0, model.feature_dim, dtype=torch.float64)
 
 
-def accuracy(model: SmallCNN, images: torch.Tensor, labels: torch.Tensor) -> float:
+def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
     """Share of images whose predicted class equals its label."""
     if len(images) == 0:
         raise ValueError("accuracy of no images is undefined")
     return float((predict(model, images) == labels.cpu().long()).float().mean())
 
 
-def save_classifier(model: SmallCNN, path: str | os.PathLike, meta: dict[str, Any]) -> Path:
+def save_classifier(model: Classifier, path: str | os.PathLike, meta: dict[str, Any]) -> Path:
     """Write PATH.safetensors + PATH.json atomically. The JSON says "kind": "classifier" (never a GAN "model")."""
     weights_path, json_path = checkpoint_paths(path)
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    meta = dict(meta, kind="classifier", format=CLASSIFIER_FORMAT, num_classes=model.num_classes,
-                in_channels=model.in_channels, feature_dim=FEATURE_DIM,
+    meta = dict(meta, kind="classifier", format=CLASSIFIER_FORMAT, architecture=type(model).__name__,
+                num_classes=model.num_classes, in_channels=model.in_channels, feature_dim=model.feature_dim,
                 tensors={k: list(v.shape) for k, v in tensors.items()})
     meta.pop("model", None)
     atomic_write_bytes(weights_path, save_safetensors_bytes(tensors, metadata={"format": CLASSIFIER_FORMAT}))
@@ -129,7 +179,7 @@ def save_classifier(model: SmallCNN, path: str | os.PathLike, meta: dict[str, An
     return weights_path
 
 
-def load_classifier_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> SmallCNN:
+def load_classifier_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> Classifier:
     """Load a classifier from PATH.safetensors + PATH.json, checking every shape; raises CheckpointError."""
     weights_path, json_path = checkpoint_paths(path)
     if not weights_path.is_file() or not json_path.is_file():
@@ -141,26 +191,33 @@ def load_classifier_file(path: str | os.PathLike, device: str | torch.device = "
         raise CheckpointError(f"{json_path.name} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("kind") != "classifier":
         raise CheckpointError(f"{json_path.name} does not describe a classifier")
-    model = SmallCNN(int(meta.get("num_classes", 10)), int(meta.get("in_channels", 1)))
+    try:
+        model = build_classifier(str(meta.get("architecture", "SmallCNN")), int(meta.get("num_classes", 10)),
+                                 int(meta.get("in_channels", 1)))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{json_path.name}: {exc}") from None
     try:
         tensors = load_safetensors_bytes(weights_path.read_bytes())
-    except Exception as exc:  # corrupt or truncated file
+    except Exception as exc:  # noqa: BLE001 - safetensors raises several types on a corrupt or truncated file
         raise CheckpointError(f"{weights_path.name} is not a valid safetensors file ({type(exc).__name__})") from None
     expected = model.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):
-        raise CheckpointError(f"{weights_path.name}: tensor shapes do not match a SmallCNN "
+        raise CheckpointError(f"{weights_path.name}: tensor shapes do not match a {type(model).__name__} "
                               f"with {model.num_classes} classes and {model.in_channels} channels")
     model.load_state_dict(tensors, strict=True)
     model.meta = meta  # type: ignore[attr-defined]
     return model.to(torch.device(device)).eval()
 
 
-def classifier_path(dataset: str) -> Path:
+def classifier_path(dataset: str, role: str = "classifier") -> Path:
+    """pretrained/{dataset}-{role} (no suffix); role is "classifier" (SmallCNN) or "judge" (VGGStyleCNN)."""
     if dataset not in CLASSIFIER_DATASETS:
         raise ValueError(f"no project classifier for dataset {dataset!r}; there are: {', '.join(CLASSIFIER_DATASETS)}")
-    return PRETRAINED_DIR / f"{dataset}-classifier"
+    if role not in CLASSIFIER_ROLES:
+        raise ValueError(f"unknown classifier role {role!r}; choose from {', '.join(CLASSIFIER_ROLES)}")
+    return PRETRAINED_DIR / f"{dataset}-{role}"
 
 
-def load_classifier(dataset: str, device: str | torch.device = "cpu") -> SmallCNN:
-    """The shipped classifier for "mnist" or "fashion" (pretrained/{dataset}-classifier.*), in eval mode."""
-    return load_classifier_file(classifier_path(dataset), device)
+def load_classifier(dataset: str, device: str | torch.device = "cpu", role: str = "classifier") -> Classifier:
+    """A shipped classifier for "mnist" or "fashion" (pretrained/{dataset}-{role}.*), in eval mode."""
+    return load_classifier_file(classifier_path(dataset, role), device)

@@ -1,6 +1,10 @@
 """Quality metrics measured inside the project, with the project's own classifiers.
 
-Image models (mnist, fashion):
+Image models (mnist, fashion) are measured by two classifiers of different architecture, seed and
+training split (gan_core.eval.classifier, gan_core.eval.splits): the "classifier" and the "judge".
+A generator is judged by the worse of the two: the lower class accuracy, and the larger relative
+Fréchet distance (the distance divided by the trace of the real features' covariance, because raw
+distances in two feature spaces have different scales). For each classifier:
 - classifier Fréchet distance: the Fréchet distance between Gaussians fitted to the penultimate-layer
   features of generated and real images, in the project's small CNN classifier (gan_core.eval.classifier).
   It is an offline, dataset-specific stand-in for FID — not FID (no Inception network) — so its values
@@ -87,13 +91,13 @@ def class_coverage(predicted: torch.Tensor, num_classes: int) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=8)
-def _classifier(dataset: str, device: str):
+def _classifier(dataset: str, device: str, role: str = "classifier"):
     from gan_core.eval.classifier import load_classifier
-    return load_classifier(dataset, device)
+    return load_classifier(dataset, device, role)
 
 
 @functools.lru_cache(maxsize=8)
-def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None = None
+def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None = None, role: str = "classifier"
                        ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """(mean, covariance, n) of the classifier features of up to 10k real test-split images; cached per process.
 
@@ -102,33 +106,75 @@ def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None =
     """
     from gan_core.eval.classifier import features
     data = load_dataset(dataset, data_dir, split="test", limit=REAL_REFERENCE_MAX)
-    mu, sigma = feature_stats(features(_classifier(dataset, device), data.images))
+    mu, sigma = feature_stats(features(_classifier(dataset, device, role), data.images))
     return mu, sigma, len(data.images)
 
 
 @torch.inference_mode()
 def image_metrics(images: torch.Tensor, dataset: str, labels: torch.Tensor | None = None,
-                  device: str = "cpu", data_dir: str | None = None) -> dict[str, Any]:
-    """Classifier Fréchet distance, class coverage and (with requested labels) class accuracy of images."""
-    model = _classifier(dataset, device)
+                  device: str = "cpu", data_dir: str | None = None, role: str = "classifier") -> dict[str, Any]:
+    """Fréchet distance, class coverage and (with requested labels) class accuracy of images, in one classifier.
+
+    `role` picks the classifier ("classifier" or "judge"); the keys are the same for both.
+    `relative_frechet_distance` is the distance over the trace of the real features' covariance.
+    """
+    model = _classifier(dataset, device, role)
     feats, preds = [], []
     for i in range(0, len(images), EVAL_CHUNK):
         h = model.features(images[i:i + EVAL_CHUNK].to(device).float())
         feats.append(h.double().cpu())
         preds.append(model.head(h).argmax(1).cpu())
     feats, preds = torch.cat(feats), torch.cat(preds)
-    real_mu, real_sigma, _ = real_feature_stats(dataset, device, data_dir)
+    real_mu, real_sigma, _ = real_feature_stats(dataset, device, data_dir, role)
     mu, sigma = feature_stats(feats)
-    out: dict[str, Any] = {"classifier_frechet_distance": frechet_distance(mu, sigma, real_mu, real_sigma)}
+    distance = frechet_distance(mu, sigma, real_mu, real_sigma)
+    out: dict[str, Any] = {"classifier_frechet_distance": distance,
+                           "relative_frechet_distance": distance / max(float(real_sigma.trace()), 1e-12)}
     if labels is not None:
         out["class_accuracy"] = float((preds == labels.cpu().long()).double().mean())
     out.update(class_coverage(preds, model.num_classes))
     return out
 
 
-def has_image_metrics(dataset: str) -> bool:
+def has_image_metrics(dataset: str, role: str = "classifier") -> bool:
     from gan_core.eval.classifier import CLASSIFIER_DATASETS, classifier_path
-    return dataset in CLASSIFIER_DATASETS and classifier_path(dataset).with_suffix(".safetensors").is_file()
+    return dataset in CLASSIFIER_DATASETS and classifier_path(dataset, role).with_suffix(".safetensors").is_file()
+
+
+def judged(by_role: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The worse of each classifier's verdict: the lower class accuracy, the larger relative Fréchet distance.
+
+    `judged_by` names the classifier each verdict came from (ties go to the first listed).
+    """
+    out: dict[str, Any] = {"judged_by": {}}
+    fd_role = max(by_role, key=lambda r: by_role[r]["relative_frechet_distance"])
+    out["judged_relative_frechet_distance"] = by_role[fd_role]["relative_frechet_distance"]
+    out["judged_by"]["frechet_distance"] = fd_role
+    with_accuracy = [r for r in by_role if "class_accuracy" in by_role[r]]
+    if with_accuracy:
+        acc_role = min(with_accuracy, key=lambda r: by_role[r]["class_accuracy"])
+        out["judged_class_accuracy"] = by_role[acc_role]["class_accuracy"]
+        out["judged_by"]["class_accuracy"] = acc_role
+    return out
+
+
+def two_classifier_metrics(images: torch.Tensor, dataset: str, labels: torch.Tensor | None = None,
+                           device: str = "cpu", data_dir: str | None = None) -> dict[str, Any]:
+    """The classifier's metrics (top-level keys, as before), the judge's (`judge_*` and `judge`), and the verdict.
+
+    Without a shipped judge, only the classifier's metrics and a note.
+    """
+    out = image_metrics(images, dataset, labels, device, data_dir)
+    if not has_image_metrics(dataset, "judge"):
+        return dict(out, judge_note=f"no judge classifier for {dataset}: metrics from one classifier only")
+    judge = image_metrics(images, dataset, labels, device, data_dir, role="judge")
+    out["judge"] = judge
+    out["judge_frechet_distance"] = judge["classifier_frechet_distance"]
+    out["judge_relative_frechet_distance"] = judge["relative_frechet_distance"]
+    if "class_accuracy" in judge:
+        out["judge_class_accuracy"] = judge["class_accuracy"]
+    out.update(judged({"classifier": out, "judge": judge}))
+    return out
 
 
 # ---------------------------------------------------------------- evaluating a generator
@@ -172,10 +218,13 @@ def evaluate(gan_or_generate_fn: Any, dataset: str | None = None, n: int = 2000,
         return dict(result, **toy_mode_metrics(samples, modes, std))
     if not has_image_metrics(dataset):
         return dict(result, note=f"no project classifier for {dataset}: no image metrics")
-    result.update(image_metrics(samples, dataset, y, device, data_dir))
+    result.update(two_classifier_metrics(samples, dataset, y, device, data_dir))
     if y is not None:
         result["labels"] = labels if isinstance(labels, str) else int(labels)
     return result
+
+
+LIVE_CHART_SKIP = ("relative_frechet_distance",)  # the live charts show the classifier's raw distance only
 
 
 def trainer_evaluator(trainer, n: int = TRAINER_EVAL_SAMPLES, seed: int = 12345) -> Callable[[Any], dict[str, float]]:
@@ -210,5 +259,5 @@ def trainer_evaluator(trainer, n: int = TRAINER_EVAL_SAMPLES, seed: int = 12345)
         if not torch.isfinite(samples).all():
             return {}
         m = image_metrics(samples, dataset, labels, device, t.config.data_dir)
-        return {k: v for k, v in m.items() if isinstance(v, (int, float))}
+        return {k: v for k, v in m.items() if isinstance(v, (int, float)) and k not in LIVE_CHART_SKIP}
     return image_eval
