@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from gan_core.data.datasets import TOY_DATASETS, toy_modes
+from gan_core.io import palette
 
 
 def mode_centres(dataset: str | None) -> np.ndarray | None:
@@ -18,7 +19,8 @@ def mode_centres(dataset: str | None) -> np.ndarray | None:
 
 def points_chart(cloud: np.ndarray, current: np.ndarray | None = None, modes: np.ndarray | None = None,
                  path: np.ndarray | None = None, limit: float = 3.0, size: int = 380) -> alt.LayerChart:
-    """Generated points (grey), true modes (blue crosses), an optional path (orange) and the current sample (red)."""
+    """Generated points (orange), true modes (green crosses), an optional path (purple), the current sample (red):
+    the colours of gan_core/io/palette.py, as on every page."""
     frames = [pd.DataFrame({"x": cloud[:, 0], "y": cloud[:, 1], "what": "generated (1000 seeds)"})]
     if modes is not None:
         frames.append(pd.DataFrame({"x": modes[:, 0], "y": modes[:, 1], "what": "true modes"}))
@@ -27,7 +29,7 @@ def points_chart(cloud: np.ndarray, current: np.ndarray | None = None, modes: np
     data = pd.concat(frames, ignore_index=True)
     scale = alt.Scale(domain=[-limit, limit])
     colours = alt.Scale(domain=["generated (1000 seeds)", "true modes", "this sample", "interpolation"],
-                        range=["#9e9e9e", "#1f77b4", "#d62728", "#ff7f0e"])
+                        range=[palette.FAKE, palette.REAL, palette.HIGHLIGHT, palette.PATH])
     base = alt.Chart(data, width=size, height=size).mark_point(filled=True).encode(
         x=alt.X("x:Q", scale=scale), y=alt.Y("y:Q", scale=scale),
         color=alt.Color("what:N", scale=colours, title=None, legend=alt.Legend(orient="bottom", columns=2)),

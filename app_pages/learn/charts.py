@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from gan_core.io import palette
 from gan_core.teach.lesson import OptimumReport, ToyRun, generator_losses
 
 VIEW = (-6.0, 6.0)
@@ -26,11 +27,11 @@ def densities_chart(report: OptimumReport) -> alt.LayerChart:
         x=alt.X("x:Q", scale=alt.Scale(domain=list(VIEW))),
         y=alt.Y("value:Q", title="density / probability"),
         color=alt.Color("curve:N", title=None, scale=alt.Scale(
-            domain=["p_data(x)", "p_g(x)", "D*(x)"], range=["#2ca02c", "#d62728", "#1f77b4"]),
+            domain=["p_data(x)", "p_g(x)", "D*(x)"], range=[palette.REAL, palette.FAKE, palette.D_STAR]),
             legend=alt.Legend(orient="bottom")),
         tooltip=["curve:N", alt.Tooltip("x:Q", format=".2f"), alt.Tooltip("value:Q", format=".3f")])
     rule = alt.Chart(pd.DataFrame({"x": [report.at_x]})).mark_rule(strokeDash=[4, 3], color="#555").encode(x="x:Q")
-    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(color="#1f77b4", opacity=0.3).encode(y="y:Q")
+    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(color=palette.D_STAR, opacity=0.3).encode(y="y:Q")
     return alt.layer(lines, rule, half)
 
 
@@ -79,6 +80,6 @@ def toy_chart(runs: dict[str, ToyRun]) -> alt.LayerChart:
         strokeDash=alt.StrokeDash("series:N", title=None),
         tooltip=["run:N", "series:N", "step:Q", alt.Tooltip("value:Q", format=".3f")])
     targets = pd.DataFrame({"y": [first.data_mean, first.data_std], "target": ["data mean", "data std"]})
-    rules = alt.Chart(targets).mark_rule(color="#2ca02c", strokeDash=[2, 2]).encode(
+    rules = alt.Chart(targets).mark_rule(color=palette.REAL, strokeDash=[2, 2]).encode(
         y="y:Q", tooltip=["target:N", "y:Q"])
     return alt.layer(lines, rules)

@@ -7,6 +7,7 @@ from app_pages.train import live_panel as lp
 from app_pages.train.scope import FormScope
 from app_pages.train.session_job import session_job
 from gan_core import TOY_DATASETS
+from gan_core.eval.metrics import MODES_COVERED_RULE
 from gan_core.teach.presets import presets_for
 
 SCOPE = FormScope("pg_")  # this page's widget keys
@@ -15,9 +16,9 @@ presenter = st.sidebar.toggle("Presenter mode", key="presenter",
                               help="A bigger plot and fonts for a projector; hides the set-up controls")
 form.presenter_css(presenter)
 st.title("2-D playground")
-st.caption("Green: real points. Red: generated points G(z). Background: the discriminator D(x) (blue = "
-           "\"real\", red = \"fake\"). Arrows: where the generator's loss pushes each fake point. Grey grid: "
-           "the image under G of a square grid of z — the generator's manifold.")
+st.caption("Green: real points. Orange (dark outline): generated points G(z). Background: the discriminator "
+           "D(x) (blue = \"real\", red = \"fake\"). Arrows: where the generator's loss pushes each fake point. "
+           "Grey grid: the image under G of a square grid of z — the generator's manifold.")
 form.init_form(SCOPE)
 form.apply_query_preset(SCOPE)
 SCOPE.show_flash()
@@ -58,23 +59,25 @@ def live_field() -> None:
         return
     pp.playground_tick(job, mode, speed)
     data = lp.live_data(job)
-    st.markdown(lp.status_line(data.status, data.kind))
+    held = {"Slow motion": f"slow motion ({speed} steps/s)", "Step by step": "step by step (press Step)"}.get(mode)
+    st.markdown(lp.status_line(data.status, data.kind, held_as=held))  # paused between its steps, not "paused"
     lp.show_diagnoses(data.diagnoses)
+    st.space(lp.TOOLBAR_CLEARANCE)
     field = pp.current_field(job)
     left, right = st.columns([3, 2])
     with left:
         if field is not None:
             fig = pp.field_figure(field, size=8 if presenter else 5.5, **show)
             st.image(pp.figure_png(fig), width="stretch", output_format="PNG")  # "auto" would re-encode as JPEG
-            if field.coverage is not None:
-                cov = field.coverage
-                st.caption(f"Modes covered (points within 4 std of a mode): {cov['modes_covered']} / "
-                           f"{cov['num_modes']}; high-quality points {100 * cov['high_quality']:.0f}%")
     with right:
-        if data.spread is not None:
-            st.metric("Modes held", f"{data.spread['modes_held']} / {data.spread['num_modes']}")
+        coverage = field.coverage if field is not None else data.spread  # the points drawn on the left
+        if coverage is not None:
+            st.metric("Modes covered", f"{coverage['modes_covered']} / {coverage['num_modes']}",
+                      help=MODES_COVERED_RULE)
+            st.caption(f"{MODES_COVERED_RULE} Sharpness: {100 * coverage['high_quality']:.0f}% of the points lie "
+                       "within 4 standard deviations of a mode.")
         for name in ("losses", "outputs", "grads"):
-            spec = charts.metric_spec(name, data.rows, smoothing, data.events, height=240, presenter=presenter)
+            spec = charts.metric_spec(name, data.rows, smoothing, data.events, height=160, presenter=presenter)
             st.vega_lite_chart(spec=spec, width="stretch")
     lp.track_state_change(job)
 

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.quiver import Quiver  # noqa: E402
 
+from gan_core.io import palette  # noqa: E402
 from gan_core.teach.toy_viz import ToyField  # noqa: E402
 
 MAX_ARROWS = 64
@@ -27,7 +28,7 @@ def field_figure(field: ToyField, surface: bool = True, arrows: bool = True, man
     e = field.extent
     if surface:
         vmin, vmax = (0.0, 1.0) if field.probability else (float(field.surface.min()), float(field.surface.max()))
-        im = ax.imshow(field.surface, origin="lower", extent=(-e, e, -e, e), cmap="RdBu", vmin=vmin, vmax=vmax,
+        im = ax.imshow(field.surface, origin="lower", extent=(-e, e, -e, e), cmap=palette.D_MAP, vmin=vmin, vmax=vmax,
                        alpha=0.55, interpolation="bilinear")
         cbar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         cbar.set_label("D(x): real →" if field.probability else "critic score")
@@ -37,8 +38,10 @@ def field_figure(field: ToyField, surface: bool = True, arrows: bool = True, man
             ax.plot(m[i, :, 0], m[i, :, 1], color="#555", lw=0.6, alpha=0.6)
             ax.plot(m[:, i, 0], m[:, i, 1], color="#555", lw=0.6, alpha=0.6)
     if real:
-        ax.scatter(field.real[:, 0], field.real[:, 1], s=5, c="#1a9850", alpha=0.5, label="real")
-    ax.scatter(field.fake[:, 0], field.fake[:, 1], s=7, c="#d73027", alpha=0.8, label="generated")
+        ax.scatter(field.real[:, 0], field.real[:, 1], s=5, c=palette.REAL, alpha=0.5, label="real")
+    # orange with a dark edge: visible on D's blue and red alike (gan_core/io/palette.py)
+    ax.scatter(field.fake[:, 0], field.fake[:, 1], s=12, c=palette.FAKE, alpha=0.9, edgecolors=palette.FAKE_OUTLINE,
+               linewidths=palette.FAKE_OUTLINE_WIDTH, label="generated")
     if arrows and len(field.fake):
         n = min(MAX_ARROWS, len(field.fake))
         u, v = field.grads[:n, 0], field.grads[:n, 1]

@@ -60,12 +60,15 @@ def points_png(points: np.ndarray | torch.Tensor, real: np.ndarray | torch.Tenso
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from gan_core.io import palette
+
     fig, ax = plt.subplots(figsize=(size, size), dpi=100)
     if real is not None:
         real = np.asarray(real)
-        ax.scatter(real[:, 0], real[:, 1], s=4, c="#1f77b4", alpha=0.4, label="real")
+        ax.scatter(real[:, 0], real[:, 1], s=4, c=palette.REAL, alpha=0.4, label="real")
     pts = np.asarray(points)
-    ax.scatter(pts[:, 0], pts[:, 1], s=4, c="#d62728", alpha=0.6, label="generated")
+    ax.scatter(pts[:, 0], pts[:, 1], s=6, c=palette.FAKE, alpha=0.8, edgecolors=palette.FAKE_OUTLINE,
+               linewidths=palette.FAKE_OUTLINE_WIDTH / 2, label="generated")
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
