@@ -109,6 +109,6 @@ def test_live_panel_data_of_a_toy_run(job):
     assert data.kind == "points" and data.dataset == "ring8" and not data.conditional and data.num_classes is None
     assert [r["step"] for r in data.rows][-1] == 120 and data.rows == j.history.rows()
     assert data.snapshot[0] == 100 and data.snapshot[1].shape == (512, 2)
-    assert data.spread["num_modes"] == 8 and 0 <= data.spread["modes_held"] <= 8
+    assert data.spread["num_modes"] == 8 and 0 <= data.spread["modes_covered"] <= 8
     finished = [d for d in data.diagnoses if d.kind == "finished"]
     assert len(finished) == 1 and "budget reached at step 120" in finished[0].text.lower()

@@ -30,6 +30,7 @@ from gan_core.eval.metrics import (
     frechet_distance,
     image_metrics,
     judged,
+    toy_coverage,
     toy_mode_metrics,
     trainer_evaluator,
 )
@@ -86,6 +87,28 @@ def test_toy_metrics_exact_modes_versus_collapse():
     assert bad["modes_covered"] == 1 and bad["mode_counts"][2] > 790
     between = toy_mode_metrics(torch.zeros(100, 2), modes, std)  # the ring's centre: far from every mode
     assert between["high_quality"] == 0.0 and between["modes_covered"] == 0
+
+
+def test_modes_covered_has_one_definition_that_pages_and_warnings_share():
+    """Train showed "Modes held 1/8" beside the playground's "Modes covered 0/8" for the same run: two rules.
+
+    Now one rule (MODES_COVERED_RULE): >= 1/(4K) of the points within a quarter of the mode spacing. Blurry
+    points on one mode cover it (the strict 4-std rule said 0); 2% stray points on another mode do not (it said 2).
+    """
+    from gan_core.eval.diagnostics import diagnose
+    from gan_core.eval.metrics import MODES_COVERED_RULE
+    modes, std = toy_modes("ring8")
+    gen = torch.Generator().manual_seed(0)
+    blurry = modes[2] + 0.15 * torch.randn(1000, 2, generator=gen)  # on mode 2, mostly beyond 4 std = 0.08
+    blurry[:20] = modes[5]  # 2% exact points on mode 5: less than a quarter of a fair share (1/32)
+    m = toy_mode_metrics(blurry, modes, std)
+    assert m["modes_covered"] == 1 and m["mode_counts"][5] == 20 and m["high_quality"] < 0.5
+    assert toy_coverage("ring8", blurry.numpy()) == m, "the pages' helper is the same rule"
+    assert toy_coverage("spiral", blurry) is None
+    warning = diagnose("running", "", [{"step": 500}], "minimax", spread=m)
+    assert warning[0].kind == "mode_collapse" and "only 1 of the 8 modes" in warning[0].text
+    assert "1/(4·K)" in MODES_COVERED_RULE and "a quarter of the distance between neighbouring modes" in \
+        MODES_COVERED_RULE
 
 
 def test_evaluate_toy_function_is_deterministic():

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.playground import plot as pp
 from app_shared import jobs as jobs_mod
 from gan_core import Trainer
-from gan_core.eval.diagnostics import toy_spread
+from gan_core.eval.metrics import toy_coverage
 from gan_core.teach.presets import PRESETS, presets_for
 from tests import worker_probes as probes
 from tests.helpers import wait_for
@@ -52,10 +52,16 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     at.run()
     assert not at.exception
     assert len(at.image) >= 1 and len(at.get("vega_lite_chart")) >= 3
+    labels = [m.label for m in at.metric]
+    assert labels.count("Modes covered") == 1 and "Modes held" not in labels, "one mode count, one definition"
+    assert any(c.value.startswith("A mode counts as covered when") for c in at.caption), "it says how it is computed"
     assert "step" in " ".join(m.value for m in at.markdown)
 
     at.radio(key="pg_mode").set_value("Slow motion").run()  # the job is held paused and stepped per tick
     assert wait_for(lambda: job.state.value == "paused")
+    at.run()
+    status = [m.value for m in at.markdown if " · device " in m.value]
+    assert len(status) == 1 and status[0].startswith("**slow motion (5 steps/s)** · "), status  # not "paused"
     time.sleep(0.2)
     before = job.trainer.step_count
     assert pp.playground_tick(job, "Slow motion", 5) == 5  # what the fragment does each second
@@ -89,14 +95,14 @@ def _spread_after(slug, steps, seed=0):
     for _ in range(steps):
         t.step()
     pts = t.generate(torch.randn(1000, t.config.z_dim, generator=torch.Generator().manual_seed(3)))
-    return toy_spread("ring8", pts)
+    return toy_coverage("ring8", pts)
 
 
 def test_collapse_preset_collapses_and_nonsaturating_covers():
     collapsed = _spread_after("ring8-minimax-collapse", 1000)
     covered = _spread_after("ring8-nonsaturating", 1000)
-    assert collapsed["modes_held"] <= 2, collapsed
-    assert covered["modes_held"] >= 7, covered
+    assert collapsed["modes_covered"] <= 2, collapsed
+    assert covered["modes_covered"] >= 7, covered
 
 
 def test_playground_presets_are_toys():

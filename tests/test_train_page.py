@@ -11,7 +11,8 @@ from app_pages.train import charts as charts
 from app_pages.train import live_panel
 from app_shared import jobs as jobs_mod
 from gan_core import JobState
-from gan_core.eval.diagnostics import diagnose, toy_spread
+from gan_core.eval.diagnostics import diagnose
+from gan_core.eval.metrics import toy_coverage
 from gan_core.teach.presets import PRESETS, get_preset, presets_for
 from tests import worker_probes as probes
 from tests.helpers import wait_for
@@ -94,6 +95,63 @@ def test_start_pause_step_change_lr_resume_stop(app):
     assert not job.is_alive() and job.state.value == "stopped"
     assert "Stopped at step" in texts(at.info)
     assert not at.button(key="tr_start").disabled
+
+
+def test_a_stopped_run_is_not_drawn_over_itself(app):
+    """After Stop the run is archived for later comparisons, but the charts still show it as "this run":
+    it must not also be overlaid as "run 1" (a doubled legend and every curve drawn twice)."""
+    at = app()
+    at.run()
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert job.wait_until(20, timeout=60)
+    at.button(key="tr_stop").click().run()
+    at.run()
+    assert not at.exception and [r["label"] for r in at.session_state["past_runs"]][:1] == [
+        "run 1: ring8 · nonsaturating · lr 0.0002/0.0002"]
+    assert not [m for m in at.multiselect if m.label == "Overlay earlier runs"], "nothing else to compare yet"
+    runs_drawn = set().union(*(chart_runs(chart.proto.spec) for chart in at.get("vega_lite_chart")))
+    assert runs_drawn == {"this run"}, runs_drawn
+
+
+def test_quality_charts_stay_readable_with_one_point_and_earlier_runs():
+    """One evaluation showed axis labels "500.000000" / "1,102.056134" and no visible point; overlaid runs'
+    legends on the right squeezed half-width charts; an lr-change label ran over the legend."""
+    evals = [{"step": 500, "classifier_frechet_distance": 1102.056134}]
+    past = [{"label": "run 1: mnist · nonsaturating · lr 0.0002/0.0002",
+             "evals": [{"step": 500, "classifier_frechet_distance": 900.0},
+                       {"step": 1000, "classifier_frechet_distance": 800.0}]}]
+    (key, spec), = charts.quality_specs(evals, [(900, "lr_g 0.0002 → 0.0001")], past)
+    line, rules, labels = spec["layer"]
+    enc = line["encoding"]
+    assert enc["x"]["axis"]["format"] == ",.0f" and enc["x"]["axis"]["tickMinStep"] == 1, "whole steps"
+    assert enc["y"]["axis"]["format"] == ".4~g", "four significant digits: 1102, 0.35"
+    assert line["mark"]["point"] == {"filled": True, "size": 60}, "a single evaluation shows as a visible dot"
+    assert enc["strokeDash"]["legend"]["orient"] == "bottom" and enc["color"]["legend"] is None
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}, "the height is the plot's own"
+    assert spec["height"] == 160
+    assert labels["mark"]["type"] == "text" and labels["mark"]["clip"] is True, "labels stay inside the plot"
+    losses = charts.metric_spec("losses", [{"step": 1, "d_loss": 1.0, "g_loss": 1.0}], past_runs=past)
+    assert losses["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def chart_runs(spec_json: str) -> set[str]:
+    """The runs a chart spec draws (its strokeDash scale's domain, wherever the layer puts it)."""
+    import json
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            dash = node.get("strokeDash")
+            if isinstance(dash, dict) and "scale" in dash:
+                found.update(dash["scale"]["domain"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(json.loads(spec_json))
+    return found
 
 
 def test_nan_inducing_lr_shows_divergence(app, mnist_dir):
@@ -236,8 +294,8 @@ def test_diagnoses():
     assert diagnose("running", "", winning, "wgan-gp") == []
     div = diagnose("diverged", "training diverged at step 7 (loss NaN)", [], "nonsaturating")
     assert div[0].level == "error" and "diverged" in div[0].text
-    collapsed = toy_spread("ring8", torch.tensor([[2.0, 0.0]]).repeat(100, 1) + 0.01 * torch.randn(100, 2))
-    assert collapsed["modes_held"] == 1
+    collapsed = toy_coverage("ring8", torch.tensor([[2.0, 0.0]]).repeat(100, 1) + 0.01 * torch.randn(100, 2))
+    assert collapsed["modes_covered"] == 1
     d = diagnose("running", "", [{"step": 500}], "minimax", spread=collapsed)
     assert d[0].kind == "mode_collapse" and "1 of the 8" in d[0].text
     evals = [{"step": 100 * i, "classes_present": c} for i, c in enumerate([10, 10, 9, 5], 1)]

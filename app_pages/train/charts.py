@@ -19,7 +19,14 @@ import altair as alt
 import numpy as np
 import pyarrow as pa
 
+from gan_core.io import palette
+
 CURRENT_RUN = "this run"
+STEP_FORMAT = ",.0f"  # whole steps: a single point read "500.000000" with Vega's default format
+VALUE_FORMAT = ".4~g"  # four significant digits: "1102", "0.35" (a single point read "1,102.056134")
+# Legends go under the plot: on the right, long run labels took most of a half-width chart's width
+LEGEND = {"orient": "bottom", "direction": "horizontal", "labelLimit": 320, "title": None}
+SERIES_COLOURS = {"D(x) real": palette.REAL, "D(G(z)) fake": palette.FAKE}  # as on every page (palette.py)
 MAX_POINTS = 400  # per series and run, after smoothing: enough for a 300-px chart, cheap to resend every second
 
 CHARTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -77,14 +84,18 @@ def events_table(events: list[tuple[int, str]]) -> pa.Table:
     return pa.table([list(merged), ["; ".join(texts) for texts in merged.values()]], schema=EVENTS_SCHEMA)
 
 
-def _lines(data: alt.NamedData, title: str, height: int, log_y: bool, runs: list[str]) -> alt.Chart:
+def _lines(data: alt.NamedData, title: str, height: int, log_y: bool, runs: list[str],
+           series: tuple[str, ...] = ()) -> alt.Chart:
     y_scale = alt.Scale(type="symlog") if log_y else alt.Scale(zero=False)
+    colours = [SERIES_COLOURS.get(s) for s in series]
+    colour_scale = alt.Scale(domain=list(series), range=colours) if series and all(colours) else alt.Undefined
+    series_legend = alt.Legend(**LEGEND) if len(series) != 1 else None  # one series: the title names it
     return alt.Chart(data, title=title, height=height).mark_line(clip=True).encode(
-        x=alt.X("step:Q", title="step"),
-        y=alt.Y("value:Q", title=None, scale=y_scale),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="right")),
+        x=alt.X("step:Q", title="step", axis=alt.Axis(format=STEP_FORMAT, tickMinStep=1)),
+        y=alt.Y("value:Q", title=None, scale=y_scale, axis=alt.Axis(format=VALUE_FORMAT)),
+        color=alt.Color("series:N", title=None, scale=colour_scale, legend=series_legend),
         strokeDash=alt.StrokeDash("run:N", title=None, scale=alt.Scale(domain=runs),
-                                  legend=alt.Legend(orient="right") if len(runs) > 1 else None),
+                                  legend=alt.Legend(**LEGEND) if len(runs) > 1 else None),
         opacity=alt.condition(alt.datum.run == CURRENT_RUN, alt.value(1.0), alt.value(0.45)),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("series:N"), alt.Tooltip("step:Q"),
                  alt.Tooltip("value:Q", title="smoothed", format=".4g"), alt.Tooltip("raw:Q", format=".4g")],
@@ -95,8 +106,9 @@ def _with_events(chart: alt.Chart, events: alt.NamedData) -> alt.LayerChart:
     """Dashed rules with labels at the steps where hyper-parameters changed (the dataset `events`)."""
     rules = alt.Chart(events).mark_rule(color="#888", strokeDash=[4, 3]).encode(
         x="step:Q", tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("change:N", title="changed")])
-    labels = alt.Chart(events).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color="#555").encode(
-        x="step:Q", y=alt.value(0), text="change:N")
+    # clipped to the plot: a change near the right edge used to write over the legend
+    labels = alt.Chart(events).mark_text(align="left", baseline="top", dx=3, dy=2, fontSize=10, color="#555",
+                                         clip=True).encode(x="step:Q", y=alt.value(0), text="change:N")
     return alt.layer(chart, rules, labels)
 
 
@@ -114,20 +126,24 @@ def quality_keys(evals: list[dict[str, Any]]) -> list[str]:
 
 @functools.lru_cache(maxsize=128)
 def _template(title: str, height: int, log_y: bool, runs: tuple[str, ...], with_events: bool, points: bool,
-              presenter: bool) -> dict[str, Any]:
+              presenter: bool, series: tuple[str, ...] = ()) -> dict[str, Any]:
     """The Vega-Lite spec of one chart layout, reading the named datasets "lines" and "events"."""
-    chart = _lines(alt.NamedData("lines"), title, height, log_y, list(runs))
-    if points:
-        chart = chart.mark_line(point=True, clip=True)
+    chart = _lines(alt.NamedData("lines"), title, height, log_y, list(runs), series)
+    if points:  # filled and large enough to see when a metric has a single evaluation so far
+        chart = chart.mark_line(point=alt.OverlayMarkDef(filled=True, size=60), clip=True)
     if with_events:
         chart = _with_events(chart, alt.NamedData("events"))
-    return styled(chart, presenter).to_dict(validate=False)
+    spec = styled(chart, presenter).to_dict(validate=False)
+    # `height` is the plot's own: Streamlit's default (fit) took title, axes and legends out of it, so
+    # overlaid runs' legends squeezed a quality chart's plot to a sliver. Only the width fits the column.
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
 
 
 def _spec(data: pa.Table, title: str, height: int, log_y: bool, events: list[tuple[int, str]],
-          points: bool = False, presenter: bool = False) -> dict[str, Any]:
+          points: bool = False, presenter: bool = False, series: tuple[str, ...] = ()) -> dict[str, Any]:
     runs = tuple([CURRENT_RUN] + sorted(set(data.column("run").unique().to_pylist()) - {CURRENT_RUN}))
-    spec = copy.deepcopy(_template(title, height, log_y, runs, bool(events), points, presenter))
+    spec = copy.deepcopy(_template(title, height, log_y, runs, bool(events), points, presenter, series))
     spec["datasets"] = {"lines": data}
     if events:
         spec["datasets"]["events"] = events_table(events)
@@ -144,23 +160,25 @@ def _with_past_runs(rows: list[dict[str, Any]], past_runs: list[dict[str, Any]] 
 
 def metric_spec(name: str, rows: list[dict[str, Any]], smoothing: int = 1,
                 events: list[tuple[int, str]] | None = None, past_runs: list[dict[str, Any]] | None = None,
-                height: int = 220, presenter: bool = False) -> dict[str, Any]:
+                height: int = 200, presenter: bool = False) -> dict[str, Any]:
     """One of CHARTS ("losses", "outputs", "grads", "speed") for this run and earlier runs, as a Vega-Lite
     spec built fast from a cached template (for live refreshes)."""
     title, columns = CHARTS[name]
     data = _with_past_runs(rows, past_runs, "rows", columns, smoothing)
-    return _spec(data, title, height, name == "grads", events or [], presenter=presenter)
+    return _spec(data, title, height, name == "grads", events or [], presenter=presenter,
+                 series=tuple(label for _, label in columns))
 
 
 def quality_specs(evals: list[dict[str, Any]], events: list[tuple[int, str]] | None = None,
-                  past_runs: list[dict[str, Any]] | None = None, height: int = 240,
+                  past_runs: list[dict[str, Any]] | None = None, height: int = 160,
                   presenter: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """One small chart spec per quality metric (their scales differ), earlier runs overlaid."""
     specs = []
     for key in quality_keys(evals):
         label = key.replace("_", " ")
         data = _with_past_runs(evals, past_runs, "evals", [(key, label)])
-        specs.append((key, _spec(data, label, height, False, events or [], points=True, presenter=presenter)))
+        specs.append((key, _spec(data, label, height, False, events or [], points=True, presenter=presenter,
+                                 series=(label,))))
     return specs
 
 

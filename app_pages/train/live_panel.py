@@ -14,11 +14,15 @@ import streamlit as st
 from app_pages.train import charts
 from app_pages.train.scope import FormScope
 from app_pages.train.session_job import past_runs, session_job
-from gan_core import JobStatus, LivePanelData, WorkerJob, live_panel_data
+from gan_core import JobState, JobStatus, LivePanelData, WorkerJob, live_panel_data
 from gan_core.eval.diagnostics import Diagnosis
+from gan_core.eval.metrics import MODES_COVERED_RULE
 from gan_core.io.images import grid, png_bytes, points_png
 
 SAMPLE_PNG_KEY = "_sample_png"
+# A chart's toolbar (fullscreen, download) floats 44 px above it on hover: without this gap it covered the
+# end of the status line (tests/test_browser_charts.py measures it)
+TOOLBAR_CLEARANCE = 24
 LAST_STATE_KEY = "_last_job_state"
 
 
@@ -30,9 +34,12 @@ def _fmt_seconds(seconds: float | None) -> str:
         f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def status_line(status: JobStatus, kind: str | None) -> str:
+def status_line(status: JobStatus, kind: str | None, held_as: str | None = None) -> str:
+    """One line of the job's state and speed. `held_as` names what a page calls a job it keeps paused between
+    the steps it asks for itself (the playground's slow motion), so the line does not read "paused"."""
     epoch = {"image": f"epoch {status.epoch:.2f}", "points": "epoch — (toy data is endless)"}.get(kind, "epoch —")
-    return (f"**{status.state.value}** · device {status.device or '…'} · step {status.step:,} · {epoch} · "
+    state = held_as if held_as and status.state == JobState.PAUSED else status.state.value
+    return (f"**{state}** · device {status.device or '…'} · step {status.step:,} · {epoch} · "
             f"{status.images_per_s:,.0f} images/s · elapsed {_fmt_seconds(status.elapsed)} · "
             f"ETA {_fmt_seconds(status.eta)}")
 
@@ -87,8 +94,13 @@ def track_state_change(job: WorkerJob) -> None:
 
 
 def compare_picker(scope: FormScope) -> list[dict[str, Any]]:
-    """Which earlier runs of this session to overlay on the charts."""
-    runs = past_runs()
+    """Which earlier runs of this session to overlay on the charts.
+
+    A stopped or finished run is archived but still on the charts as "this run": it is not offered
+    again (it was drawn over itself as "run 1", doubling the legend).
+    """
+    current = session_job()
+    runs = [r for r in past_runs() if current is None or r.get("job_id") != id(current)]
     if not runs:
         return []
     labels = [r["label"] for r in runs]
@@ -105,6 +117,7 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
     data = live_data(job)
     st.markdown(status_line(data.status, data.kind))
     show_diagnoses(data.diagnoses)
+    st.space(TOOLBAR_CLEARANCE)
     left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
     with left:
         loss = job.trainer.config.loss if job.trainer is not None else job.config.loss
@@ -128,7 +141,7 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
                      output_format="PNG")  # sent as made: "auto" re-encodes PNG bytes as JPEG every second
         if data.spread is not None:
             s = data.spread
-            st.metric("Modes held", f"{s['modes_held']} / {s['num_modes']}")
+            st.metric("Modes covered", f"{s['modes_covered']} / {s['num_modes']}", help=MODES_COVERED_RULE)
     track_state_change(job)
 
 

@@ -27,7 +27,7 @@ controls.job_controls(SCOPE)
 job = session_job()
 smoothing = st.sidebar.slider("Smoothing window (records)", 1, 50, 5, key=SCOPE.key("smooth"))
 compare = [] if presenter else live_panel.compare_picker(SCOPE)
-live_panel.live_panel(presenter, smoothing, compare, height=420 if presenter else 300)
+live_panel.live_panel(presenter, smoothing, compare, height=320 if presenter else 220)
 
 if job is not None and not presenter:
     with st.expander("Timeline of samples and GIF export"):

@@ -9,9 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-
-from gan_core.data.datasets import toy_modes
 
 RECENT = 5  # metric records looked at for "lately"
 
@@ -21,27 +18,6 @@ class Diagnosis:
     kind: str  # "diverged", "failed", "d_winning", "mode_collapse", "finished", "stopped"
     level: str  # "error", "warning", "info"
     text: str
-
-
-def toy_spread(dataset: str, points: np.ndarray | torch.Tensor) -> dict[str, Any] | None:
-    """How generated points spread over a toy mixture's modes, with a tolerant radius.
-
-    A point counts for its nearest mode when it lies within a quarter of the distance between
-    neighbouring modes; a mode is *held* when at least 1/(4K) of all points count for it. Unlike the
-    strict 4-std quality measure this also sees collapse early in training, while points are blurry.
-    """
-    modes, _ = toy_modes(dataset)
-    if modes is None:
-        return None
-    pts = torch.as_tensor(np.asarray(points), dtype=torch.float32)
-    spacing = torch.cdist(modes, modes).add(torch.eye(len(modes)) * 1e9).min().item()
-    dist = torch.cdist(pts, modes)
-    nearest = dist.min(1)
-    near = nearest.values <= spacing / 4
-    counts = torch.bincount(nearest.indices[near], minlength=len(modes))
-    held = int((counts >= max(1, len(pts) / (4 * len(modes)))).sum())
-    return {"modes_held": held, "num_modes": len(modes), "near_share": float(near.float().mean()),
-            "counts": counts.tolist()}
 
 
 def _recent(rows: list[dict[str, float]], key: str) -> float | None:
@@ -79,8 +55,8 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
                          "it barely learns" + hint)
             out.append(Diagnosis("d_winning", "warning", text))
 
-    if spread is not None and rows and rows[-1].get("step", 0) >= 200:
-        held, k = spread["modes_held"], spread["num_modes"]
+    if spread is not None and rows and rows[-1].get("step", 0) >= 200:  # spread: metrics.toy_coverage
+        held, k = spread["modes_covered"], spread["num_modes"]
         best = max(spread_history or [held])
         if held <= k // 2 and spread["near_share"] >= 0.5:
             out.append(Diagnosis("mode_collapse", "warning",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_core.data.datasets import sample_toy, toy_modes
-from gan_core.eval.metrics import toy_mode_metrics
+from gan_core.data.datasets import sample_toy
+from gan_core.eval.metrics import toy_coverage
 from gan_core.nn.losses import GANLoss
 
 PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D outputs a logit; sigmoid gives D(x)
@@ -101,14 +101,6 @@ def generator_manifold(generator: torch.nn.Module, z_dim: int, n: int = 15, exte
     return out.reshape(n, n, 2).cpu().numpy()
 
 
-def mode_coverage(dataset: str, points: np.ndarray | torch.Tensor) -> dict | None:
-    """Modes covered by these points for ring8 / grid25 (None for the continuous toys)."""
-    modes, std = toy_modes(dataset)
-    if modes is None:
-        return None
-    return toy_mode_metrics(torch.as_tensor(np.asarray(points)), modes, std)
-
-
 @dataclass
 class ToyField:
     """Everything the playground plot shows at one moment of training."""
@@ -123,7 +115,7 @@ class ToyField:
     surface: np.ndarray  # len(ys) x len(xs)
     probability: bool  # surface is D(x) in [0, 1] (else a critic score)
     manifold: np.ndarray | None  # n x n x 2, or None when not asked for
-    coverage: dict | None
+    coverage: dict | None  # gan_core.eval.metrics.toy_coverage of the fake points (None for continuous toys)
 
 
 def toy_field(trainer, n_points: int = 256, resolution: int = 60, manifold_n: int = 15,
@@ -141,4 +133,4 @@ def toy_field(trainer, n_points: int = 256, resolution: int = 60, manifold_n: in
     xs, ys, surface = decision_surface(trainer.D, extent, resolution, probability)
     manifold = generator_manifold(g, cfg.z_dim, manifold_n) if manifold_n else None
     return ToyField(trainer.step_count, extent, real.numpy(), fake, grads, xs, ys, surface, probability,
-                    manifold, mode_coverage(cfg.dataset, fake))
+                    manifold, toy_coverage(cfg.dataset, fake))

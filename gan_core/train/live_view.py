@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gan_core.eval.diagnostics import diagnose, toy_spread
+from gan_core.eval.diagnostics import diagnose
+from gan_core.eval.metrics import toy_coverage
 from gan_core.train.records import LivePanelData
 
 SPREAD_HISTORY = 60  # snapshots looked back on to tell a collapse that hops between modes
@@ -22,9 +23,9 @@ def live_panel_data(job: Any) -> LivePanelData:
     cfg = trainer.config
     spread, spread_history = None, None
     if trainer.kind == "points" and snapshot is not None:
-        spread = toy_spread(cfg.dataset, snapshot[1])
+        spread = toy_coverage(cfg.dataset, snapshot[1])
         if spread is not None:
-            spread_history = [toy_spread(cfg.dataset, pts)["modes_held"]
+            spread_history = [toy_coverage(cfg.dataset, pts)["modes_covered"]
                               for _, pts in history.snapshots()[-SPREAD_HISTORY:]]
     diagnoses = diagnose(status.state, status.message, rows, cfg.loss, evals, spread, spread_history)
     return LivePanelData(status=status, dataset=cfg.dataset, diagnoses=diagnoses, rows=rows, evals=evals,

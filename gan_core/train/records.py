@@ -82,6 +82,6 @@ class LivePanelData:
     events: list[tuple[int, str]] = field(default_factory=list)  # (step, text): live changes, forks
     snapshot: tuple[int, np.ndarray] | None = None  # (step, samples of the fixed noise)
     kind: str | None = None  # "image" or "points"; None until the trainer is built
-    spread: dict[str, Any] | None = None  # toy runs: how the points spread over the modes (toy_spread)
+    spread: dict[str, Any] | None = None  # toy runs: modes covered and how the points spread (toy_coverage)
     conditional: bool = False
     num_classes: int | None = None
