@@ -34,12 +34,13 @@ from typing import Any
 
 import torch
 
+from gan_core.settings import settings
 from gan_core.train.config import TrainConfig
 from gan_core.train.loop import Agreement, Budget, LoopEnd, TrainingLoop
 from gan_core.train.progress import ProgressBar
 
 SEED_STRIDE = 104_729  # rank r draws from seed + r * SEED_STRIDE
-DEBUG_DIR_ENV = "GAN_DDP_DEBUG_DIR"  # tests: each rank writes its final weights here
+DEBUG_DIR_ENV = "GAN_DDP_DEBUG_DIR"  # tests: each rank writes its final weights here (settings().ddp_debug_dir)
 
 
 @dataclass(frozen=True)
@@ -141,15 +142,15 @@ def weights_hash(*modules: torch.nn.Module | None) -> str:
 
 
 def _write_debug_weights(trainer, launch: Launch) -> None:
-    folder = os.environ.get(DEBUG_DIR_ENV)
-    if not folder:
+    folder = settings().ddp_debug_dir
+    if folder is None:
         return
     from safetensors.torch import save_file
     tensors = {f"generator.{k}": v.detach().cpu().contiguous()
                for k, v in trainer.sampling_generator.state_dict().items()}
     tensors.update({f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in trainer.D.state_dict().items()})
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(Path(folder) / f"rank{launch.rank}.safetensors"))
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / f"rank{launch.rank}.safetensors"))
 
 
 def rank_agreement(launch: Launch, device: torch.device) -> Agreement:
