@@ -30,7 +30,9 @@ FRAME_JS = """([n]) => { const h = document.querySelector('[data-testid="stBidiC
   return !!c && Number(c.dataset.frame) > n && !c.classList.contains('gx-waiting'); }"""
 HOOK_JS = f"""() => {{
   const root = {HOST_JS};
-  window.__gx = {{inputs: [], draws: []}};
+  window.__gx = {{inputs: [], draws: []}};  // a new phase: empty lists, the listeners stay
+  if (window.__gxHooked) return;
+  window.__gxHooked = true;
   root.addEventListener('input', (e) => {{
     if (e.target.getAttribute('aria-label') === 'z[0]') window.__gx.inputs.push(e.timeStamp);
   }}, true);
@@ -117,35 +119,44 @@ def traffic(page, sent: list[int]) -> dict:
             "frames_after_release": sent[0] - before - during}
 
 
+def open_tab(context, url: str, on_page=None) -> tuple[dict, object]:
+    """One tab opening Explore: seconds to the first image and the bytes it downloaded (per response)."""
+    page = context.new_page()
+    if on_page:
+        on_page(page)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sizes: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    t0 = time.perf_counter()
+    page.goto(f"{url}/?model=mnist-cgan&seed=0")
+    page.wait_for_function(FRAME_JS, arg=[0], timeout=180_000)
+    seconds = time.perf_counter() - t0
+    page.wait_for_timeout(1000)
+    biggest = sorted(((n, urls.get(r, "?")) for r, n in sizes.items()), reverse=True)[:4]
+    return {"seconds_to_first_image": round(seconds, 2), "bytes": sum(sizes.values()), "requests": len(sizes),
+            "largest": [{"bytes": n, "path": re.sub(r"^https?://[^/]+", "", u)[:90]} for n, u in biggest]}, page
+
+
 def cold_tab(browser, url: str) -> tuple[dict, object, list[int]]:
-    """A fresh profile: seconds and bytes to the first image; then a second tab of the same profile."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(180_000)
-    out, pages = {}, []
+    """Time and bytes to the first image: the first visitor after the server started (fresh profile), a second
+    tab of that browser, and a fresh profile on the warm server. Returns the first tab, counting ws frames."""
     sent = [0]
-    for tab in ("cold", "warm"):
-        page = context.new_page()
-        if tab == "cold":
-            page.on("websocket", lambda ws: ws.on("framesent", lambda _p: sent.__setitem__(0, sent[0] + 1)))
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        sizes: dict[str, int] = {}
-        urls: dict[str, str] = {}
-        cdp.on("Network.responseReceived", lambda e, urls=urls: urls.__setitem__(e["requestId"], e["response"]["url"]))
-        cdp.on("Network.loadingFinished",
-               lambda e, sizes=sizes: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
-        t0 = time.perf_counter()
-        page.goto(f"{url}/?model=mnist-cgan&seed=0")
-        page.wait_for_function(FRAME_JS, arg=[0], timeout=180_000)
-        seconds = time.perf_counter() - t0
-        time.sleep(1.0)
-        biggest = sorted(((n, urls.get(r, "?")) for r, n in sizes.items()), reverse=True)[:4]
-        out[tab] = {"seconds_to_first_image": round(seconds, 2), "bytes": sum(sizes.values()),
-                    "requests": len(sizes),
-                    "largest": [{"bytes": n, "path": re.sub(r"^https?://[^/]+", "", u)[:90]} for n, u in biggest]}
-        pages.append(page)
-    pages[1].close()
-    return out, pages[0], sent
+    first = browser.new_context(viewport={"width": 1400, "height": 1000})
+    first.set_default_timeout(180_000)
+    count = lambda page: page.on("websocket", lambda ws: ws.on(  # noqa: E731
+        "framesent", lambda _payload: sent.__setitem__(0, sent[0] + 1)))
+    out = {}
+    out["first_visitor_after_server_start"], page = open_tab(first, url, on_page=count)
+    out["second_tab_same_browser"], second = open_tab(first, url)
+    second.close()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    fresh.set_default_timeout(180_000)
+    out["new_browser_warm_server"], _ = open_tab(fresh, url)
+    fresh.close()
+    return out, page, sent
 
 
 def parity(browser, url: str, seeds: int) -> dict:

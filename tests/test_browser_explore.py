@@ -105,6 +105,8 @@ def test_drag_redraws_continuously_sends_nothing_and_the_link_reproduces_it(app_
     assert np.array_equal(released, drag_end)
     time.sleep(1.0)
     assert_no_exception(page, "Explore after a drag")
+    page.set_viewport_size({"width": 1400, "height": 2000})  # Streamlit scrolls inside the page: show it all
+    page.wait_for_timeout(800)
     screenshot(page, "explore-browser")
 
     url = page.url
