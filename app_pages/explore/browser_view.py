@@ -37,7 +37,8 @@ from gan_core.explore.latent import interpolate, sample_latents
 from gan_core.io.images import gif_bytes, png_bytes
 
 ASSETS = Path(__file__).with_name("browser")
-JS_PARTS = ("latent.js", "runtime.js", "draw.js", "controls.js", "panels.js", "explorer.js")  # one module, in this order
+# concatenated into one module, in this order (later files use the earlier ones)
+JS_PARTS = ("latent.js", "runtime.js", "draw.js", "controls.js", "panels.js", "explorer.js")
 ORT_VERSION = "1.30.0"
 ORT_DIR = f"app/static/vendor/onnxruntime-web-{ORT_VERSION}"
 ORT_MODULE, ORT_WASM = f"{ORT_DIR}/ort.wasm.bundle.min.mjs", f"{ORT_DIR}/ort-wasm-simd-threaded.wasm"
