@@ -1,5 +1,6 @@
 """GAN Playground: explore, teach and live-train GANs in the browser.  Run: make run"""
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,7 +11,9 @@ from gan_core.settings import SettingsError, settings
 logger = logging.getLogger("app")
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # once
 
-st.set_page_config(page_title="GAN Playground", page_icon=":material/auto_awesome:", layout="wide")
+# A local image: a :material/...: page icon makes the browser fetch its favicon from Google's font servers
+ICON = str(Path(__file__).resolve().parent / "static" / "icon.png")
+st.set_page_config(page_title="GAN Playground", page_icon=ICON, layout="wide")
 
 try:
     settings()  # every environment setting, read once and checked before any page (or its imports) runs
