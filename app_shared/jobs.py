@@ -25,7 +25,8 @@ import streamlit as st
 import torch
 
 from app_shared.housekeeping import Every, session_connected
-from gan_core import TrainConfig, WorkerJob
+from gan_core import TOY_DATASETS, TrainConfig, WorkerJob
+from gan_core.teach.toy_frames import toy_frame
 
 logger = logging.getLogger(__name__)
 REAP_EVERY = 5.0  # seconds between reaper passes
@@ -119,8 +120,9 @@ class JobRegistry:
             old.stop()
         with self._lock:
             self._refuse_if_full(self._busy(training_key=key))
+            # toy runs record ~20 frames a second for the playground's animation (gan_core.train.frames)
             job = WorkerJob(config, max_seconds=self.max_job_seconds, name=name or key, init_from=init_from,
-                            nice=self.job_nice)
+                            nice=self.job_nice, frame_maker=toy_frame if config.dataset in TOY_DATASETS else None)
             replaced = self._jobs.get(key)
             self._jobs[key] = job
             self._browser_sessions[key] = browser_session

@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("burst", ["--sessions", "8", "--rounds", "20"]),
     ("memory", ["--sessions", "20"]),
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),
+    ("playground_frames", ["--seconds", "5", "--train-seconds", "12"]),
 ]
 
 

@@ -80,3 +80,49 @@ def wait_app_idle(page, timeout: float = 60_000) -> None:
                  && !document.querySelector('[data-testid="stSkeleton"]')
                  && document.querySelector('[data-testid="stMain"]')""",
         timeout=timeout)
+
+
+# JS: for `ms`, every ~`every` ms, hash the pixels of the canvas matching `selector` inside a components-v2
+# element's shadow root and count how often they changed; also the canvas's data-step / data-frame. The
+# pixels are read from a 160 x 160 copy, so that sampling stays cheap on a busy machine.
+CANVAS_SAMPLE_JS = """async ([selector, ms, every]) => {
+  const host = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .find((h) => h.shadowRoot && h.shadowRoot.querySelector(selector));
+  const canvas = host.shadowRoot.querySelector(selector);
+  const small = document.createElement('canvas'); small.width = small.height = 160;
+  const ctx = small.getContext('2d', {willReadFrequently: true});
+  const hash = () => { ctx.drawImage(canvas, 0, 0, 160, 160); const d = ctx.getImageData(0, 0, 160, 160).data;
+    let h = 0; for (let i = 0; i < d.length; i += 1) h = (Math.imul(h, 31) + d[i]) | 0; return h; };
+  const t0 = performance.now(); let last = hash(), changes = 0, samples = 0; const seen = new Set([last]);
+  const steps = [Number(canvas.dataset.step)], firstFrame = Number(canvas.dataset.frame);
+  const firstTime = Number(canvas.dataset.time);
+  while (performance.now() - t0 < ms) {
+    await new Promise((r) => setTimeout(r, every));
+    const h = hash(); samples += 1;
+    if (h !== last) { changes += 1; seen.add(h); last = h; }
+    steps.push(Number(canvas.dataset.step));
+  }
+  return {seconds: (performance.now() - t0) / 1000, changes, distinct: seen.size, samples,
+          first_step: steps[0], last_step: steps[steps.length - 1],
+          frames: Number(canvas.dataset.frame) - firstFrame,
+          recorded_seconds: Number(canvas.dataset.time) - firstTime,
+          backwards: steps.slice(1).filter((s, i) => s < steps[i]).length,
+          step_values: steps.filter((s, i) => i === 0 || s !== steps[i - 1])};
+}"""
+
+# JS: the canvas matching `selector` in a components-v2 element has been drawn at least `n` times (data-draws)
+CANVAS_DRAWS_JS = """([selector, n]) => {
+  const h = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .find((h) => h.shadowRoot && h.shadowRoot.querySelector(selector));
+  const c = h && h.shadowRoot.querySelector(selector);
+  return !!c && Number(c.dataset.draws) >= n;
+}"""
+
+
+def sample_canvas(page, selector: str, seconds: float = 2.0, every_ms: int = 20) -> dict:
+    """How often a components-v2 canvas changed over `seconds` (pixels sampled every ~every_ms)."""
+    return page.evaluate(CANVAS_SAMPLE_JS, [selector, int(seconds * 1000), every_ms])
+
+
+def wait_canvas_draws(page, selector: str, n: int, timeout: float = 30_000) -> None:
+    page.wait_for_function(CANVAS_DRAWS_JS, arg=[selector, n], timeout=timeout)

@@ -1,4 +1,5 @@
 """2-D playground page (AppTest) and the presets it teaches with: collapse vs all modes, checked on data."""
+import json
 import time
 from pathlib import Path
 
@@ -51,7 +52,16 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     assert job.wait_until(30, timeout=60)
     at.run()
     assert not at.exception
-    assert len(at.image) >= 1 and len(at.get("vega_lite_chart")) >= 3
+    sent = player_data(at)
+    assert sent is not None and not at.image, "while it trains, the canvas plays frames (no static plot)"
+    assert sent["state"] == "running" and sent["frames"] and sent["frames"][-1]["step"] > 0
+    assert set(sent["palette"]) >= {"real", "fake", "fakeOutline"} and len(sent["lut"]) == 1024  # 768 bytes
+    last = sent["frames"][-1]["seq"]
+    time.sleep(1.0)
+    at.run()
+    again = player_data(at)["frames"]
+    assert len(again) >= 10 and again[0]["seq"] > last, "one batch per refresh: the frames since the last one"
+    assert len(at.get("vega_lite_chart")) >= 3
     labels = [m.label for m in at.metric]
     assert labels.count("Modes covered") == 1 and "Modes held" not in labels, "one mode count, one definition"
     assert any(c.value.startswith("A mode counts as covered when") for c in at.caption), "it says how it is computed"
@@ -62,8 +72,7 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     at.run()
     status = [m.value for m in at.markdown if " · device " in m.value]
     assert len(status) == 1 and status[0].startswith("**slow motion (5 steps/s)** · "), status  # not "paused"
-    time.sleep(0.2)
-    before = job.trainer.step_count
+    before = settled_steps(job)  # each page run in slow motion queued 5 steps (each with its frame)
     assert pp.playground_tick(job, "Slow motion", 5) == 5  # what the fragment does each second
     assert wait_for(lambda: job.trainer.step_count == before + 5)
     time.sleep(0.2)
@@ -87,6 +96,25 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     plt.close(fig)
     at.button(key="pg_stop").click().run()
     assert not job.is_alive() and job.state.value == "stopped"
+    at.run()
+    assert not at.exception and len(at.image) >= 1 and player_data(at) is None, "ended: the static plot"
+
+
+def settled_steps(job, quiet: float = 0.6) -> int:
+    """The step count once the job's queued single steps are done (the count holds still for `quiet` s)."""
+    assert wait_for(lambda: job.state.value == "paused")
+    while True:
+        steps = job.trainer.step_count
+        time.sleep(quiet)
+        if job.trainer.step_count == steps:
+            return steps
+
+
+def player_data(at: AppTest) -> dict | None:
+    """What the page sent the playground's canvas element in its last run (None: no element)."""
+    found = [el for el in at.main if getattr(el, "type", "") == "bidi_component"
+             and el.proto.component_name.endswith("gan_playground_player")]
+    return json.loads(found[0].proto.json) if found else None
 
 
 def _spread_after(slug, steps, seed=0):

@@ -1,6 +1,7 @@
 """2-D playground: GAN Lab's view in Python — D's decision surface, G's gradients and manifold, live."""
 import streamlit as st
 
+from app_pages.playground import animation
 from app_pages.playground import plot as pp
 from app_pages.train import charts, controls, form
 from app_pages.train import live_panel as lp
@@ -63,9 +64,13 @@ def live_field() -> None:
     st.markdown(lp.status_line(data.status, data.kind, held_as=held))  # paused between its steps, not "paused"
     lp.show_diagnoses(data.diagnoses)
     st.space(lp.TOOLBAR_CLEARANCE)
-    field = pp.current_field(job)
     left, right = st.columns([3, 2])
+    field = None
     with left:
+        # while the run is active a canvas plays the frames the worker records (~20 a second, sent in this
+        # one refresh); once it has ended, or for a job that records none, the static plot of its field
+        if not (job.state.active and animation.show_animation(job, show, presenter)):
+            field = pp.current_field(job)
         if field is not None:
             fig = pp.field_figure(field, size=8 if presenter else 5.5, **show)
             st.image(pp.figure_png(fig), width="stretch", output_format="PNG")  # "auto" would re-encode as JPEG

@@ -22,6 +22,7 @@ from gan_core.data.datasets import Dataset
 from gan_core.device import default_num_threads
 from gan_core.io.checkpoint import load_checkpoint
 from gan_core.train.config import TrainConfig
+from gan_core.train.frames import Frame, FrameMaker, FrameRecorder
 from gan_core.train.loop import SINGLE, STEP, STOP, Budget, TrainingLoop
 from gan_core.train.records import JobState, JobStatus
 from gan_core.train.trainer import Trainer, check_live_changes
@@ -100,10 +101,13 @@ class TrainingJob(JobInterface):
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, trainer: Trainer | None = None,
                  num_threads: int | None = None, max_seconds: float | None = None, name: str = "",
-                 init_from: str | None = None) -> None:
+                 init_from: str | None = None, frame_maker: FrameMaker | None = None) -> None:
         self.config = config.validate()
         self.name = name
         self._init_from = init_from  # a checkpoint to fork from: its weights, and steps counted from there
+        self._frame_maker = frame_maker  # frames for a browser to animate (gan_core.train.frames), or None
+        self._frames: FrameRecorder | None = None
+        self._last_order = STEP
         self.lock = threading.RLock()
         self._dataset = dataset
         self._trainer = trainer
@@ -226,6 +230,38 @@ class TrainingJob(JobInterface):
         with self.lock:
             return fn(self._trainer, *args, **kwargs)
 
+    def frames_since(self, seq: int) -> list[Frame]:
+        """The recorded frames after frame `seq` still held (-1: all); [] when this job records none."""
+        frames = self._frames
+        return frames.since(seq) if frames is not None else []
+
+    @property
+    def frame_recorder(self) -> FrameRecorder | None:
+        return self._frames
+
+    # ------------------------------------------------------------ frames
+
+    def _record_frame(self, how: str) -> None:
+        """Record a frame ("due": if its time has come, "single": now, "catch_up": if the trainer moved on).
+
+        A frame that cannot be made turns frames off for this run (logged); training goes on."""
+        frames = self._frames
+        if frames is None:
+            return
+        try:
+            with self.lock:
+                if how == "catch_up":
+                    frames.catch_up(self._trainer)
+                else:
+                    frames.after_step(self._trainer, forced=how == "single")
+        except Exception:  # a view of the run must never end the run
+            logger.warning("job %s: recording frames failed; the animation stops", self.name or id(self),
+                           exc_info=True)
+            self._frames = None
+
+    def _after_step(self, _trainer: Trainer, _row: dict[str, float] | None) -> None:
+        self._record_frame("single" if self._last_order == SINGLE else "due")
+
     # ------------------------------------------------------------ the thread
 
     def _next_order(self) -> str:
@@ -238,8 +274,11 @@ class TrainingJob(JobInterface):
                 if not changes:
                     order = self._order_or_wait()
                     if order is not None:
+                        self._last_order = order
                         return order
-                    continue
+            if not changes:  # paused: the last frame shows where the run stopped
+                self._record_frame("catch_up")
+                continue
             with self.lock:  # outside the condition: a UI may queue more changes meanwhile
                 self._trainer.update_hparams(**changes)
 
@@ -264,9 +303,13 @@ class TrainingJob(JobInterface):
             if self.config.eval_every and self._trainer.evaluator is None:
                 threading.Thread(target=attach_evaluator, args=(self._trainer,), name="AttachEvaluator",
                                  daemon=True).start()
+            if self._frame_maker is not None:
+                self._frames = FrameRecorder(self._frame_maker)
+                self._record_frame("single")  # the run's start, before any step
             self._ready.set()
             loop = TrainingLoop(self._trainer, Budget.of(self._trainer.config, self._max_seconds),
-                                control=self._next_order, step_lock=self.lock, wall_started=self.started_at)
+                                control=self._next_order, step_lock=self.lock, wall_started=self.started_at,
+                                on_step=self._after_step if self._frames is not None else None)
             end = loop.run()
             if end.reason == "stopped":
                 end_state, message = JobState.STOPPED, f"stopped at step {end.step}"

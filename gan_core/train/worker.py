@@ -5,8 +5,9 @@ shares the server's interpreter lock, and what it allocated mostly stays in the 
 ends. In a child process with a lowered priority (`nice`), the OS serves the pages first, and every
 byte of the run goes back to the OS when the worker closes.
 
-The parent keeps a mirror: state, status and a MetricsHistory brought up to date a few times a
-second from the child (`MetricsHistory.delta`). Commands (pause, resume, step, stop, live
+The parent keeps a mirror: state, status, a MetricsHistory and the recorded frames (the playground's
+animation, gan_core.train.frames) brought up to date a few times a second from the child
+(`MetricsHistory.delta`, the frames since the last update). Commands (pause, resume, step, stop, live
 hyper-parameters) and model reads (`call`: samples, saving, the 2-D playground's field) go over a
 pipe and are answered by the child between two training steps. Both ends are this package's own
 code; nothing a user uploads crosses the pipe. The child exits when the parent closes it or dies.
@@ -22,13 +23,14 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 
 from gan_core.device import default_num_threads
 from gan_core.train.config import TrainConfig
+from gan_core.train.frames import Frame, FrameBuffer, FrameMaker
 from gan_core.train.history import MetricsHistory
 from gan_core.train.job import JobInterface, TrainingJob
 from gan_core.train.records import JobState, JobStatus, TrainerView
@@ -48,13 +50,17 @@ class WorkerUpdate:
     error_trace: str
     trainer: TrainerView | None  # None until the trainer is built; `history` is None in it
     history: dict[str, Any]  # MetricsHistory.delta
+    frames: list[Frame] = field(default_factory=list)  # the frames recorded since the last update
 
 
 class WorkerJob(JobInterface):
     """The TrainingJob interface over a child process: start / pause / resume / step_once / stop."""
 
     def __init__(self, config: TrainConfig, num_threads: int | None = None, max_seconds: float | None = None,
-                 name: str = "", init_from: str | None = None, nice: int = 0) -> None:
+                 name: str = "", init_from: str | None = None, nice: int = 0,
+                 frame_maker: FrameMaker | None = None) -> None:
+        """`frame_maker`: a module-level function (it is sent to the child) that makes the frames a browser
+        animates (gan_core.train.frames); None records none."""
         self.config = config.validate()
         self.name = name
         self.message = ""
@@ -63,9 +69,11 @@ class WorkerJob(JobInterface):
         self.ended_at: float | None = None
         self.last_seen = time.monotonic()
         self._args = {"num_threads": num_threads or config.num_threads or default_num_threads(),
-                      "max_seconds": max_seconds, "init_from": init_from, "nice": nice, "name": name}
+                      "max_seconds": max_seconds, "init_from": init_from, "nice": nice, "name": name,
+                      "frame_maker": frame_maker}
         self._state = JobState.STARTING
         self._history = MetricsHistory()
+        self._frames = FrameBuffer()  # mirrors the child's recorder
         self._view: TrainerView | None = None
         self._status: JobStatus | None = None
         self._ready = threading.Event()
@@ -175,6 +183,10 @@ class WorkerJob(JobInterface):
             else status.elapsed
         return replace(status, state=self._state, message=self.message, elapsed=elapsed)
 
+    def frames_since(self, seq: int) -> list[Frame]:
+        """The frames after frame `seq` (-1: all) that the mirror holds; no round trip to the child."""
+        return self._frames.since(seq)
+
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the current generator, taken between steps."""
         return self.call(Trainer.generate, z, labels)
@@ -243,6 +255,7 @@ class WorkerJob(JobInterface):
 
     def _apply_update(self, update: WorkerUpdate) -> None:
         self._history.apply_delta(update.history)
+        self._frames.extend(update.frames)
         self._status = update.status
         self.message, self.error_trace = update.status.message, update.error_trace
         info = update.trainer
@@ -267,6 +280,7 @@ class _Publisher:
         self.job, self.pipe = job, pipe
         self.lock = threading.Lock()
         self.cursor: dict[str, int] | None = None
+        self.frame_cursor = -1  # the last frame sent
         self.seq = -1
 
     def publish(self) -> int:
@@ -279,7 +293,10 @@ class _Publisher:
             history = trainer.history if trainer is not None else MetricsHistory()  # not built yet: nothing new
             delta, self.cursor = history.delta(self.cursor)
             view = TrainerView.of(trainer) if trainer is not None else None
-            self.pipe.send(WorkerUpdate(self.seq, status, job.error_trace, view, delta))
+            frames = job.frames_since(self.frame_cursor)
+            if frames:
+                self.frame_cursor = frames[-1].seq
+            self.pipe.send(WorkerUpdate(self.seq, status, job.error_trace, view, delta, frames))
             return self.seq
 
     def run(self, stop: threading.Event) -> None:
@@ -346,7 +363,7 @@ def worker_main(commands, updates, config: TrainConfig, paused: bool, args: dict
         os.nice(args["nice"])
     torch.set_num_threads(args["num_threads"])
     job = TrainingJob(config, num_threads=args["num_threads"], max_seconds=args["max_seconds"], name=args["name"],
-                      init_from=args["init_from"])
+                      init_from=args["init_from"], frame_maker=args.get("frame_maker"))
     publisher = _Publisher(job, updates)
     stop_publishing = threading.Event()
     job.start(paused=paused)
