@@ -63,10 +63,21 @@ def test_start_pause_step_change_lr_resume_stop(app):
     assert job.wait_until(10, timeout=60)
     assert jobs_mod.job_registry().get(at.session_state["session_uid"]) is job
     assert at.button(key="tr_start").disabled and not at.button(key="tr_pause").disabled
+    assert at.button(key="tr_resume").disabled, "running: only Pause applies, not Resume"
+    at.button(key="tr_pause").click().run()
+    assert wait_for(lambda: job.state.value == "paused")
+    at.run()  # what the page's rerun on a state change shows
+    assert at.button(key="tr_pause").disabled and not at.button(key="tr_resume").disabled
+    at.button(key="tr_resume").click().run()
+    assert wait_for(lambda: job.state.value == "running")
+    at.run()
+    assert at.button(key="tr_resume").disabled and not at.button(key="tr_pause").disabled
 
     at.number_input(key="tr_step_n").set_value(5)
     at.button(key="tr_step").click().run()  # Step pauses the job and does exactly 5 more steps
     assert wait_for(lambda: job.state.value == "paused")
+    at.run()
+    assert at.button(key="tr_pause").disabled and not at.button(key="tr_resume").disabled
     before = live_panel.live_data(job)  # the live fragment's data function, called directly
     time.sleep(0.3)
     assert live_panel.live_data(job).status.step == before.status.step  # paused means paused
@@ -133,6 +144,27 @@ def test_quality_charts_stay_readable_with_one_point_and_earlier_runs():
     assert labels["mark"]["type"] == "text" and labels["mark"]["clip"] is True, "labels stay inside the plot"
     losses = charts.metric_spec("losses", [{"step": 1, "d_loss": 1.0, "g_loss": 1.0}], past_runs=past)
     assert losses["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def test_timeline_gif_stays_under_1_mb():
+    """The timeline GIF of a default MNIST run was 4 MB (48 frames of 8x8 samples at 2x). Worst case here:
+    pure noise, as at the start of training, which hardly compresses."""
+    import io
+
+    from PIL import Image
+
+    from app_pages.train import outputs
+    gen = torch.Generator().manual_seed(0)
+    noise = [(10 * i, (torch.rand(64, 1, 28, 28, generator=gen) * 2 - 1).numpy()) for i in range(60)]
+    data, note = outputs.timeline_gif(noise, "image", "mnist", True)
+    gif = Image.open(io.BytesIO(data))
+    assert len(data) <= 1_000_000 and gif.n_frames >= 8, (len(data), gif.n_frames)
+    assert note.endswith(f"{len(data) / 1e6:.2f} MB") and f"{gif.n_frames} frames" in note
+    ramp = np.tile(np.linspace(-1, 1, 28, dtype=np.float32), (64, 1, 28, 1))
+    smooth = [(10 * i, np.roll(ramp, i, axis=3)) for i in range(60)]  # a moving ramp: every frame differs
+    data, note = outputs.timeline_gif(smooth, "image", "mnist", True)
+    gif = Image.open(io.BytesIO(data))
+    assert gif.n_frames == 48 and gif.size == (484, 484) and "full size" in note, "what fits keeps full size"
 
 
 def chart_runs(spec_json: str) -> set[str]:
@@ -214,6 +246,41 @@ def test_bad_input_and_presets(app):
     assert "Unknown preset" in texts(bad.warning) and bad.session_state["tr_loss"] == "nonsaturating"
 
 
+def test_the_preset_box_always_names_what_the_form_holds(app):
+    """First visit: the box said "Classic CGAN on MNIST" over a ring8 form; a pick did nothing until Load preset;
+    a Learn link filled the form but left the box on the first preset. Now the box follows the form."""
+    at = app()
+    at.run()
+    box = at.selectbox(key="tr_preset_pick")
+    assert box.value == "defaults" and "Defaults: ring8 · nonsaturating" in box.options, box.options
+    assert at.session_state["tr_dataset"] == "ring8" and not [b for b in at.button if b.label == "Load preset"]
+    at.selectbox(key="tr_preset_pick").set_value("classic-cgan-mnist").run()  # applied at once, no second click
+    assert (at.session_state["tr_dataset"], at.session_state["tr_model"]) == ("mnist", "cgan-mlp")
+    assert at.selectbox(key="tr_preset_pick").value == "classic-cgan-mnist"
+    assert PRESETS["classic-cgan-mnist"].description in texts(at.caption)
+    at.selectbox(key="tr_preset_pick").set_value("nonsaturating-ring8").run()
+    at.number_input(key="tr_lr_g").set_value(5e-4).run()  # an edit: the box says so
+    box = at.selectbox(key="tr_preset_pick")
+    assert box.value == "custom" and "custom (from Non-saturating on ring8)" in box.options
+    assert "You changed lr_g since loading Non-saturating on ring8" in texts(at.caption)
+    at.button(key="tr_start").click().run()  # Start trains what the screen shows: the edited form
+    job = at.session_state["job"]
+    assert (job.config.dataset, job.config.loss, job.config.lr_g, job.config.lr_d) == ("ring8", "nonsaturating",
+                                                                                        5e-4, 1e-3)
+    at.selectbox(key="tr_preset_pick").set_value("nonsaturating-ring8").run()  # back to the preset
+    assert at.session_state["tr_lr_g"] == pytest.approx(1e-3) and at.selectbox(key="tr_preset_pick").value == \
+        "nonsaturating-ring8"
+
+    linked = app(query={"preset": "show-mode-collapse"})  # a Learn link selects its preset in the box
+    linked.run()
+    assert linked.selectbox(key="tr_preset_pick").value == "show-mode-collapse"
+    playground = app(page=str(Path(PAGE).parent.parent / "playground" / "page.py"),
+                     query={"preset": "ring8-nonsaturating"})
+    playground.run()
+    assert playground.selectbox(key="pg_preset_pick").value == "ring8-nonsaturating"
+    assert playground.session_state["pg_loss"] == "nonsaturating"
+
+
 def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     at = app()
     at.session_state["tr_steps"] = 30
@@ -224,6 +291,10 @@ def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     assert wait_for(lambda: not job.is_alive())
     assert job.state.value == "finished"
     at.run()
+    box = at.text_input(key="tr_save_name")
+    assert box.placeholder == "ring8-toy-nonsaturating-step<step at Save>", "no step number that goes stale"
+    at.button(key="tr_save").click().run()  # an empty box saves under the step at the moment of saving
+    assert (tmp_path / at.session_state["session_uid"] / "ring8-toy-nonsaturating-step30.safetensors").is_file()
     at.text_input(key="tr_save_name").input("my ring")
     at.button(key="tr_save").click().run()
     saved = tmp_path / at.session_state["session_uid"] / "my-ring.safetensors"
@@ -350,3 +421,31 @@ def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(app, tmp_pat
     assert wait_for(lambda: not job.is_alive(), timeout=60)
     assert job.state.value == "finished", job.message
     assert job.call(probes.data_class_names) == ("cats", "dogs") and job.trainer.step_count == 3
+
+
+def test_a_small_zip_adapts_the_batch_and_a_zip_error_keeps_the_uploader_open(app):
+    """A 6-image zip was accepted, then Start failed with "batch size 64 is larger than the dataset (6 images)"
+    above four empty charts; after a zip error the panel holding the uploader collapsed."""
+    at = app()
+    at.session_state["tr_steps"] = 2
+    at.run()
+    at.file_uploader(key="tr_zip").upload("bad.zip", b"not a zip", "application/zip").run()
+    assert "That zip was not used" in texts(at.error)
+    assert at.session_state["tr_setup_open"] is True and at.session_state["tr_data_open"] is True, \
+        "the panels that hold the uploader stay open"
+    at.file_uploader(key="tr_zip").upload("six.zip", _zip([(f"{i}.png", 40 * i) for i in range(6)]),
+                                          "application/zip").run()
+    assert "Extracted 6 images" in texts(at.success) and "the batch size is now 6 (was 64)" in texts(at.success)
+    assert at.session_state["tr_batch_size"] == 6 and at.session_state["tr_data_open"] is True
+    at.session_state["tr_batch_size"] = 64  # set back by hand: refused at Start, in plain words
+    at.run()
+    at.button(key="tr_start").click().run()
+    assert "job" not in at.session_state
+    assert "Not started: the uploaded dataset has 6 images, fewer than the batch size 64" in texts(at.error)
+    assert not at.get("vega_lite_chart"), "no empty chart frames"
+    at.session_state["tr_batch_size"] = 6
+    at.run()
+    at.button(key="tr_start").click().run()
+    job = at.session_state["job"]
+    assert wait_for(lambda: not job.is_alive(), timeout=60)
+    assert job.state.value == "finished", job.message

@@ -11,6 +11,7 @@ from app_pages.train.form import read_form
 from app_pages.train.scope import FormScope
 from app_pages.train.session_job import archive_job, session_job, start_job
 from app_shared.jobs import ServerBusyError
+from gan_core import JobState
 from gan_core.train.trainer import LIVE_HPARAMS
 
 
@@ -100,12 +101,16 @@ def job_controls(scope: FormScope) -> None:
     """Start / Pause / Resume / Step / Stop and the live learning rate."""
     k = scope.key
     job = session_job()
-    active = job is not None and job.state.active
+    state = job.state if job is not None else None
+    active = state is not None and state.active
     cols = st.columns([1, 1, 1, 1, 1, 1.2])
     cols[0].button("Start", type="primary", key=k("start"), on_click=on_start, args=(scope,),
                    disabled=active, width="stretch")
-    cols[1].button("Pause", key=k("pause"), on_click=on_pause, disabled=not active, width="stretch")
-    cols[2].button("Resume", key=k("resume"), on_click=on_resume, disabled=not active, width="stretch")
+    # only what applies: Pause while it runs, Resume while it is paused (the page reruns when the state changes)
+    cols[1].button("Pause", key=k("pause"), on_click=on_pause, width="stretch",
+                   disabled=state not in (JobState.STARTING, JobState.RUNNING))
+    cols[2].button("Resume", key=k("resume"), on_click=on_resume, disabled=state != JobState.PAUSED,
+                   width="stretch")
     cols[3].button("Step", key=k("step"), on_click=on_step, args=(scope,), disabled=not active,
                    width="stretch", help="Pause and do the number of steps set on the right")
     cols[4].button("Stop", key=k("stop"), on_click=on_stop, disabled=not active, width="stretch")

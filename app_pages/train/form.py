@@ -2,9 +2,15 @@
 
 Defaults come from `TrainConfig`, presets from `gan_core.teach.presets`. Widget values live in
 session state under the page's `FormScope`; `read_form` turns them into a validated TrainConfig.
+
+The preset box always names what the form holds: picking a preset fills the form at once, a link's
+?preset= selects its preset in the box, the first visit shows "Defaults" (the form's TrainConfig
+defaults), and once a field differs from what was loaded the box reads "custom (from ...)". Start
+reads the form, so it trains what the screen shows.
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +29,8 @@ FORM_FIELDS = ("dataset", "model", "loss", "lr_g", "lr_d", "beta1", "beta2", "ba
                "seconds", "data_limit", "eval_every", "snapshot_every", "log_every")
 WHOLE_NUMBER_FIELDS = ("batch_size", "z_dim", "n_critic", "steps", "data_limit", "eval_every", "snapshot_every",
                        "log_every", "seed")
+DEFAULTS, CUSTOM = "defaults", "custom"  # preset-box entries besides the presets' slugs
+SETUP_PANEL, DATA_PANEL = "setup_open", "data_open"  # the keyed (stateful) panels that hold the form
 
 
 def init_form(scope: FormScope) -> None:
@@ -35,14 +43,37 @@ def init_form(scope: FormScope) -> None:
         value = scope.get(name) if scope.has(name) else saved.get(name, getattr(default, name))
         scope.set(name, value)
         saved[name] = value
+    if not scope.has("preset_form"):  # first visit: the form holds the defaults, and the box says so
+        scope.set("preset", DEFAULTS)
+        scope.set("preset_form", form_values(scope))
 
 
-def load_preset(scope: FormScope, preset: Preset) -> None:
-    """Fill the form with a preset (fields it does not set go back to TrainConfig's defaults)."""
-    cfg = TrainConfig(**preset.settings)
+def form_values(scope: FormScope) -> dict:
+    return {name: scope.get(name) for name in FORM_FIELDS}
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal form values (a number box may hand back 64.0 for 64)."""
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def changed_fields(scope: FormScope) -> list[str]:
+    """The fields that differ from what the last preset (or the defaults) put into the form."""
+    loaded = scope.get("preset_form") or {}
+    return [name for name, value in form_values(scope).items() if not _same(value, loaded.get(name))]
+
+
+def load_preset(scope: FormScope, preset: Preset | None) -> None:
+    """Fill the form with a preset, or with TrainConfig's defaults for None (fields a preset does not set go
+    back to the defaults), and remember what was loaded so the box can tell an edited form."""
+    cfg = TrainConfig(**preset.settings) if preset is not None else TrainConfig()
     for name in FORM_FIELDS:
         scope.set(name, getattr(cfg, name))
-    scope.set("preset", preset.slug)
+    scope.set("preset", preset.slug if preset is not None else DEFAULTS)
+    scope.set("preset_form", form_values(scope))
 
 
 def apply_query_preset(scope: FormScope) -> Preset | None:
@@ -73,7 +104,14 @@ def read_form(scope: FormScope) -> TrainConfig:
         values["eval_every"] = 0
     if values["data_limit"] is not None and values["data_limit"] < 1:
         raise ValueError(f"data_limit must be at least 1, got {values['data_limit']}")
-    return TrainConfig(**values).validate()
+    cfg = TrainConfig(**values).validate()
+    if cfg.dataset == scope.get("folder") and scope.get("folder_images"):  # an uploaded zip: its size is known
+        images = min(scope.get("folder_images"), cfg.data_limit or scope.get("folder_images"))
+        batch = cfg.resolved().batch_size
+        if batch > images:
+            raise ValueError(f"the uploaded dataset has {images} images, fewer than the batch size {batch}. "
+                             f"Set the batch size to {images} or less, or upload more images")
+    return cfg
 
 
 def _models_for(dataset: str) -> list[str | None]:
@@ -84,26 +122,50 @@ def dataset_label(name: str) -> str:
     return f"uploaded: {Path(name[len('folder:'):]).name}" if name.startswith("folder:") else name
 
 
+MIN_ZIP_IMAGES = 2  # a batch of real images needs at least two
+
+
 def upload_zip_widget(scope: FormScope) -> None:
-    """A zip of images (class sub-folders become labels) → extracted safely into this session's folder."""
+    """A zip of images (class sub-folders become labels) → extracted safely into this session's folder.
+
+    Its message is shown right under it: a message at the top of the page moved the panels below it, and
+    Streamlit then redrew this panel collapsed, hiding the uploader (the panels are keyed now too).
+    """
     st.file_uploader("Upload a zip of images (sub-folders = classes)", type=["zip"], key=scope.key("zip"),
                      on_change=_on_zip, args=(scope,))
+    message = scope.get("zip_msg")
+    if message:
+        getattr(st, message[0])(message[1])
 
 
 def _on_zip(scope: FormScope) -> None:
     upload = scope.get("zip")
+    scope.set("zip_msg", None)
+    scope.set(SETUP_PANEL, True)  # keep the panels that hold the uploader open after this rerun
+    scope.set(DATA_PANEL, True)
     if upload is None:
         return
     dest = session_dir() / "uploads" / safe_name(Path(upload.name).stem, "images")
     try:
         count = extract_image_zip(upload.getvalue(), dest)
     except UnsafeInputError as exc:
-        scope.flash("error", f"That zip was not used: {exc}")
+        scope.set("zip_msg", ("error", f"That zip was not used: {exc}"))
+        return
+    if count < MIN_ZIP_IMAGES:
+        shutil.rmtree(dest, ignore_errors=True)
+        scope.set("zip_msg", ("error", f"That zip was not used: it holds {count} image; a GAN needs at least "
+                                       f"{MIN_ZIP_IMAGES} (and learns little from fewer than a few hundred)."))
         return
     scope.set("folder", f"folder:{dest}")
+    scope.set("folder_images", count)
     scope.set("dataset", f"folder:{dest}")
     scope.set("model", None)
-    scope.flash("success", f"Extracted {count} images; dataset set to {dataset_label(f'folder:{dest}')}.")
+    text = f"Extracted {count} images; dataset set to {dataset_label(f'folder:{dest}')}."
+    batch = scope.get("batch_size") or TrainConfig(dataset=f"folder:{dest}").resolved().batch_size
+    if batch > count:  # a batch is drawn from the dataset: it cannot be larger
+        scope.set("batch_size", count)
+        text += f" A batch cannot hold more images than the dataset, so the batch size is now {count} (was {batch})."
+    scope.set("zip_msg", ("success", text))
 
 
 def config_form(scope: FormScope, toy_only: bool = False) -> None:
@@ -144,7 +206,7 @@ def config_form(scope: FormScope, toy_only: bool = False) -> None:
     c2.number_input("R1 γ", step=0.5, key=k("r1_gamma"))
     c3.number_input("EMA decay (0 = off)", step=0.001, format="%.3f", key=k("ema_decay"))
     c4.checkbox("DiffAugment (images)", key=k("augment"))
-    with st.expander("Budget, data and logging"):
+    with st.expander("Budget, data and logging", key=scope.key(DATA_PANEL), on_change="rerun"):
         c1, c2, c3, c4 = st.columns(4)
         c1.number_input("Steps budget (empty = until stopped)", step=100, key=k("steps"), placeholder="none")
         c2.number_input("Seconds budget", step=10.0, key=k("seconds"), placeholder="none")
@@ -159,20 +221,42 @@ def config_form(scope: FormScope, toy_only: bool = False) -> None:
             upload_zip_widget(scope)
 
 
+def preset_label(slug: str, origin: str) -> str:
+    """What the box shows for an entry: a preset's title, the defaults, or the edited form's origin."""
+    if slug == DEFAULTS:
+        cfg = TrainConfig()
+        return f"Defaults: {cfg.dataset} · {cfg.loss}"
+    if slug == CUSTOM:
+        return f"custom (from {preset_label(origin, origin)})"
+    return PRESETS[slug].title if slug in PRESETS else slug
+
+
 def preset_picker(scope: FormScope, presets: list[Preset]) -> None:
-    options = [p.slug for p in presets]
-    cols = st.columns([3, 1])
-    cols[0].selectbox("Preset", options, key=scope.key("preset_pick"), format_func=lambda s: PRESETS[s].title)
-    cols[1].button("Load preset", key=scope.key("load_preset"), on_click=_on_load_preset, args=(scope,))
-    chosen = PRESETS.get(scope.get("preset_pick"))
-    if chosen is not None:
-        st.caption(chosen.description)
+    """The preset box: picking an entry fills the form at once; it always names what the form holds."""
+    origin = scope.get("preset", DEFAULTS)
+    edited = changed_fields(scope)
+    options = [DEFAULTS] + [p.slug for p in presets]
+    if origin not in options:  # a link to another page's preset
+        options.insert(1, origin)
+    if edited:
+        options.append(CUSTOM)
+    scope.set("preset_pick", CUSTOM if edited else origin)  # the box follows the form, whatever changed it
+    st.selectbox("Preset", options, key=scope.key("preset_pick"), on_change=_on_pick, args=(scope,),
+                 format_func=lambda s: preset_label(s, origin),
+                 help="Picking a preset fills the form below at once; Start trains what the form shows.")
+    if edited:
+        st.caption(f"You changed {', '.join(edited)} since loading {preset_label(origin, origin)}: Start trains "
+                   "the form as it is now. Pick a preset again to go back to it.")
+    elif origin in PRESETS:
+        st.caption(PRESETS[origin].description)
+    else:
+        st.caption("TrainConfig's defaults. Pick a preset to fill the form with a tried set-up.")
 
 
-def _on_load_preset(scope: FormScope) -> None:
-    preset = PRESETS.get(scope.get("preset_pick"))
-    if preset is not None:
-        load_preset(scope, preset)
+def _on_pick(scope: FormScope) -> None:
+    slug = scope.get("preset_pick")
+    if slug != CUSTOM:
+        load_preset(scope, PRESETS.get(slug))  # DEFAULTS (or an unknown slug) loads the defaults
 
 
 def presenter_css(on: bool) -> None:

@@ -23,12 +23,39 @@ from gan_core.io.images import gif_bytes, grid, points_png
 logger = logging.getLogger(__name__)
 
 
-def snapshot_frame(arr: np.ndarray, kind: str, dataset: str, conditional: bool) -> np.ndarray:
+GIF_BUDGET = 1_000_000  # bytes: a timeline GIF a teacher can mail or put on a slide (it was 4 MB)
+GIF_LEVELS = {"image": 16, "points": 64}  # gray levels / palette colours per frame
+
+
+def snapshot_frame(arr: np.ndarray, kind: str, dataset: str, conditional: bool, scale: int = 2) -> np.ndarray:
     if kind == "image":
-        return grid(arr, nrow=8 if conditional else None, scale=2)
+        return grid(arr, nrow=8 if conditional else None, scale=scale)
     from PIL import Image
-    png = points_png(arr, limit=toy_limit(dataset), size=3.5)
+    png = points_png(arr, limit=toy_limit(dataset), size=1.75 * scale)
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def timeline_gif(snaps: list[tuple[int, np.ndarray]], kind: str, dataset: str, conditional: bool,
+                 max_frames: int = 48, budget: int = GIF_BUDGET) -> tuple[bytes, str]:
+    """The snapshots as a GIF under `budget` bytes, and a line saying what it holds.
+
+    Tries full size first, then half size, then fewer frames (at least 8): early, noisy samples compress
+    badly, so the first choice that fits is used.
+    """
+    n = min(max_frames, len(snaps))
+    tries = [(2, n), (1, n)] + [(1, m) for m in (n // 2, n // 4, 8) if 8 <= m < n]
+    frames: dict[tuple[int, int], np.ndarray] = {}
+    for scale, count in tries:
+        idx = np.unique(np.linspace(0, len(snaps) - 1, count).round().astype(int))
+        for i in idx:
+            if (i, scale) not in frames:
+                frames[i, scale] = snapshot_frame(snaps[i][1], kind, dataset, conditional, scale)
+        data = gif_bytes([frames[i, scale] for i in idx], fps=6, levels=GIF_LEVELS.get(kind))
+        if len(data) <= budget:
+            break
+    note = (f"{len(idx)} frames (steps {snaps[idx[0]][0]:,}–{snaps[idx[-1]][0]:,}), "
+            f"{'full' if scale == 2 else 'half'} size, {len(data) / 1e6:.2f} MB")
+    return data, note
 
 
 def timeline(job: WorkerJob, scope: FormScope, max_gif_frames: int = 48) -> None:
@@ -46,18 +73,24 @@ def timeline(job: WorkerJob, scope: FormScope, max_gif_frames: int = 48) -> None
     kind, ds, cond = trainer.kind, trainer.config.dataset, trainer.conditional
     st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}")
     if st.button("Make GIF of the timeline", key=scope.key("gif")):
-        idx = np.unique(np.linspace(0, len(snaps) - 1, min(max_gif_frames, len(snaps))).round().astype(int))
-        frames = [snapshot_frame(snaps[i][1], kind, ds, cond) for i in idx]
-        scope.set("gif_bytes", gif_bytes(frames, fps=6))
+        data, note = timeline_gif(snaps, kind, ds, cond, max_gif_frames)
+        scope.set("gif_bytes", data)
+        scope.set("gif_note", note)
     if scope.get("gif_bytes"):
         st.download_button("Download GIF", scope.get("gif_bytes"), file_name="training.gif",
                            mime="image/gif", key=scope.key("gif_dl"))
+        st.caption(f"The GIF: {scope.get('gif_note')} (kept under {GIF_BUDGET / 1e6:.0f} MB).")
+
+
+def save_name_stem(job: WorkerJob) -> str:
+    cfg = job.trainer.config if job.trainer is not None else job.config
+    return f"{cfg.dataset.split('/')[-1]}-{cfg.model}-{cfg.loss}"
 
 
 def default_save_name(job: WorkerJob) -> str:
-    cfg = job.trainer.config if job.trainer is not None else job.config
+    """The name an empty box saves under: the run's set-up and the step at the moment of saving."""
     step = job.trainer.step_count if job.trainer is not None else 0
-    return safe_name(f"{cfg.dataset.split('/')[-1]}-{cfg.model}-{cfg.loss}-step{step}")
+    return safe_name(f"{save_name_stem(job)}-step{step}")
 
 
 def on_save(scope: FormScope) -> None:
@@ -92,7 +125,10 @@ def save_panel(scope: FormScope) -> None:
     if job is None or job.trainer is None:
         return
     c1, c2 = st.columns([2, 1])
-    c1.text_input("Checkpoint name", key=scope.key("save_name"), placeholder=default_save_name(job))
+    # no step number in the placeholder: this panel is not redrawn while the run goes on ("...step38" at 6,500)
+    c1.text_input("Checkpoint name", key=scope.key("save_name"),
+                  placeholder=f"{save_name_stem(job)}-step<step at Save>",
+                  help="Empty: the run's set-up and the step at the moment you press Save.")
     c2.button("Save checkpoint", key=scope.key("save"), on_click=on_save, args=(scope,))
     saved = scope.get("saved_path")
     if saved and Path(saved).is_file():

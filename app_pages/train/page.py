@@ -17,7 +17,8 @@ form.apply_query_preset(SCOPE)
 SCOPE.show_flash()
 
 if not presenter:
-    with st.expander("Set-up: data, model, loss and hyper-parameters", expanded=session_job() is None):
+    with st.expander("Set-up: data, model, loss and hyper-parameters", expanded=session_job() is None,
+                     key=SCOPE.key(form.SETUP_PANEL), on_change="rerun"):
         form.preset_picker(SCOPE, presets_for("train"))
         form.config_form(SCOPE)
         controls.apply_live_button(SCOPE, help_text="lr, betas, loss, n_critic, penalties, label smoothing, "
