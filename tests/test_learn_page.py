@@ -172,3 +172,5 @@ def test_mode_collapse_example_counts_modes_of_the_shipped_toys(learn_app):
         assert f"shipped {name}: {stats['modes_covered']} of 8 modes covered, " \
                f"{100 * stats['high_quality']:.0f}% of points" in " ".join(captions)
     assert any("shipped ring8: 8 of 8" in c for c in captions)
+    from gan_core.eval.metrics import MODES_COVERED_RULE
+    assert any(c.value.startswith(MODES_COVERED_RULE) for c in learn_app.caption), "it says how modes are counted"

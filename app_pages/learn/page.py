@@ -126,7 +126,7 @@ if ring is not None and collapsed is not None:
     import torch
 
     from gan_core.data.datasets import sample_toy, toy_modes
-    from gan_core.eval.metrics import toy_mode_metrics
+    from gan_core.eval.metrics import MODES_COVERED_RULE, toy_mode_metrics
     from gan_core.io.images import points_png
 
     modes, std = toy_modes("ring8")
@@ -138,6 +138,7 @@ if ring is not None and collapsed is not None:
         col.image(points_png(pts, real=real_pts, limit=3.0), output_format="PNG",
                   caption=f"{title}: {stats['modes_covered']} of 8 modes covered, "
                           f"{100 * stats['high_quality']:.0f}% of points within 4 std of a mode")
+    st.caption(MODES_COVERED_RULE + " The same rule counts modes on the Train page and in the 2-D playground.")
 
 # ------------------------------------------------------------------ 5
 st.header("5 · Conditional GANs")
