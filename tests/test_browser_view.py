@@ -208,3 +208,19 @@ def test_a_model_the_browser_cannot_run_falls_back_to_the_server_with_one_line(e
     assert len(notices) == 1 and "the exporter does not know this layer" in notices[0], [i.value for i in at.info]
     assert not components(at)
     assert [i for i in at.main.image if any(c.startswith("sample") for c in i.captions)], "the server's sample"
+
+
+
+def test_the_browser_view_also_shows_how_much_each_direction_changes_the_image(explore_app):
+    """The directions are drawn by the browser; the measurement that backs them is one lazy expander below."""
+    from gan_core import load_checkpoint
+    from gan_core.explore.directions import effect_summary, find_directions, measure_directions
+    at = explore_app({"model": "session: tiny-cgan", "seed": "5"}).run()
+    assert components(at) and not [c for c in at.caption if c.value.startswith("Measured on this model")]
+    at.session_state["ex_help_effect"] = True  # what opening the expander does (it is lazy)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    import app_shared.session
+    gan = load_checkpoint(app_shared.session.APP_RUNS_DIR / UID / "tiny-cgan.safetensors")
+    expected = effect_summary(measure_directions(gan, find_directions(gan, k=8)))
+    assert [c.value for c in at.caption if c.value.startswith("Measured on this model")] == [expected]

@@ -324,6 +324,9 @@ def after_browser_move() -> None:
 browser_file = bv.prepare(gan) if render_mode.mode() == render_mode.BROWSER else None
 if browser_file is not None:
     bv.show(gan, directions, browser_file, extras=after_browser_move)
+    box = st.expander("How much do the directions change the image?", key="ex_help_effect", on_change="rerun")
+    if box.open:  # lazy: measuring a DCGAN's directions takes about a second, once per model
+        box.caption(effect_summary(direction_effect_for(gan)))
 else:
     if render_mode.notice():
         st.info(render_mode.notice())

@@ -74,8 +74,8 @@ class Explorer {
     this.dirSliders = d.directions.explained.map((share, k) => {
       const s = makeSlider(this.el.dirBox, `PC${k + 1}`, -L.dir, L.dir, (v) => this.moveDir(k, v),
                            (key) => this.commit(key ? COMMIT_MS : 0));
-      s.input.title = `Principal component ${k + 1}: ${(100 * share).toFixed(1)}% of the variance of the ` +
-                      "generator's first hidden layer. Values are in standard deviations.";
+      s.input.title = `Principal component ${k + 1}: ${(100 * share).toFixed(1)}% of the (within-class) variance ` +
+                      "of one of the generator's early layers. Values are in standard deviations.";
       return s;
     });
     this.el.psi.min = String(L.trunc[0]); this.el.psi.max = String(L.trunc[1]); this.el.psi.step = "any";
