@@ -217,6 +217,12 @@ def test_the_browser_view_also_shows_how_much_each_direction_changes_the_image(e
     from gan_core.explore.directions import effect_summary, find_directions, measure_directions
     at = explore_app({"model": "session: tiny-cgan", "seed": "5"}).run()
     assert components(at) and not [c for c in at.caption if c.value.startswith("Measured on this model")]
+    data = json.loads(components(at)[0].proto.json)
+    from gan_core.io import palette
+    assert data["palette"] == {"fake": palette.FAKE, "real": palette.REAL, "path": palette.PATH,
+                               "highlight": palette.HIGHLIGHT}, "toy points use the one palette"
+    draw = (REPO / "app_pages" / "explore" / "browser" / "draw.js").read_text()
+    assert not any(c in draw for c in ("#1f77b4", "#ff7f0e", "#d62728")), "no colours of its own"
     at.session_state["ex_help_effect"] = True  # what opening the expander does (it is lazy)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -34,6 +34,7 @@ from app_shared.cpu_turns import cpu_turn
 from gan_core import GAN
 from gan_core.explore.directions import Directions
 from gan_core.explore.latent import interpolate, sample_latents
+from gan_core.io import palette
 from gan_core.io.images import gif_bytes, png_bytes
 
 ASSETS = Path(__file__).with_name("browser")
@@ -135,6 +136,7 @@ def explorer_data(gan: GAN, directions: Directions, model: BrowserModel, state: 
         "pool": pool,
         "cloud": cloud,
         "modes": None if modes is None else modes.tolist(),
+        "palette": {"fake": palette.FAKE, "real": palette.REAL, "path": palette.PATH, "highlight": palette.HIGHLIGHT},
         "state": {"seed": state.seed, "cls": state.cls, "trunc": state.truncation,
                   "z": {str(d): v for d, v in state.z.items()}, "dirs": {str(k): v for k, v in state.dirs.items()},
                   "interp": {"mode": interp.mode, "seedB": interp.seed_b, "classB": interp.class_b,

@@ -73,7 +73,8 @@ function drawTiles(canvas, tiles, shape, cols, { pad = 2, scale = 2, names = nul
 const PLOT_LIMIT = 3; // the server's points_chart shows [-3, 3] on both axes
 
 /** The 2-D playground view: generated cloud (grey), true modes (blue crosses), a path, the sample (red). */
-function drawPoints(canvas, { cloud = null, modes = null, path = null, current = null }) {
+// colours: gan_core/io/palette.py, sent by the page (generated = fake, true modes = real, path, current sample)
+function drawPoints(canvas, { cloud = null, modes = null, path = null, current = null, colours }) {
   const size = canvas.width;
   const ctx = canvas.getContext("2d");
   const px = (x) => ((x + PLOT_LIMIT) / (2 * PLOT_LIMIT)) * size;
@@ -87,11 +88,13 @@ function drawPoints(canvas, { cloud = null, modes = null, path = null, current =
   }
   ctx.stroke();
   if (cloud) {
-    ctx.fillStyle = "rgba(120, 120, 120, 0.55)";
+    ctx.fillStyle = colours.fake;
+    ctx.globalAlpha = 0.55;
     for (let i = 0; i + 1 < cloud.length; i += 2) ctx.fillRect(px(cloud[i]) - 1.5, py(cloud[i + 1]) - 1.5, 3, 3);
+    ctx.globalAlpha = 1;
   }
   if (modes) {
-    ctx.strokeStyle = "#1f77b4";
+    ctx.strokeStyle = colours.real;
     ctx.lineWidth = 2;
     for (const [x, y] of modes) {
       ctx.beginPath();
@@ -101,8 +104,8 @@ function drawPoints(canvas, { cloud = null, modes = null, path = null, current =
     ctx.lineWidth = 1;
   }
   if (path) {
-    ctx.strokeStyle = "#ff7f0e";
-    ctx.fillStyle = "#ff7f0e";
+    ctx.strokeStyle = colours.path;
+    ctx.fillStyle = colours.path;
     ctx.lineWidth = 2;
     ctx.beginPath();
     for (let i = 0; i + 1 < path.length; i += 2) (i ? ctx.lineTo : ctx.moveTo).call(ctx, px(path[i]), py(path[i + 1]));
@@ -110,7 +113,7 @@ function drawPoints(canvas, { cloud = null, modes = null, path = null, current =
     ctx.lineWidth = 1;
   }
   if (current) {
-    ctx.fillStyle = "#d62728";
+    ctx.fillStyle = colours.highlight;
     ctx.strokeStyle = "#fff";
     ctx.beginPath();
     ctx.arc(px(current[0]), py(current[1]), 7, 0, 2 * Math.PI);

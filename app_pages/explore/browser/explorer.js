@@ -65,7 +65,7 @@ class Explorer {
     this.embedding = m.embedding ? rows(decodeF32(m.embedding), m.embedDim) : null;
     this.directions = { vectors: rows(decodeF32(d.directions.vectors), m.zDim), scales: Float32Array.from(d.directions.scales) };
     this.cloudZ = d.cloud ? rows(decodeF32(d.cloud), m.zDim) : null;
-    this.modes = d.modes; this.others = null; this.cloud = null;
+    this.modes = d.modes; this.colours = d.palette; this.others = null; this.cloud = null;
     const L = d.limits;
     this.el.zBox.replaceChildren();
     this.zSliders = new Map(d.dims.map((dim) => [dim, makeSlider(this.el.zBox, `z[${dim}]`, -L.z, L.z,
@@ -332,7 +332,7 @@ class Explorer {
     const out = await this.generate([z], [this.emb(cls)], false);
     if (this.points) {
       await this.ensureCloud();
-      drawPoints(this.el.sample, { cloud: this.cloud, modes: this.modes, current: out });
+      drawPoints(this.el.sample, { cloud: this.cloud, modes: this.modes, current: out, colours: this.colours });
       this.el.caption.textContent = `this z gives the point (${out[0].toFixed(2)}, ${out[1].toFixed(2)})`;
     } else {
       drawImage(this.el.sample, out, this.shape);
@@ -372,7 +372,8 @@ class Explorer {
     this.frame = (this.frame + 1) % period;
     const i = this.frame < ANIM_FRAMES ? this.frame : period - this.frame;
     if (this.points) {
-      drawPoints(this.el.anim, { cloud: this.cloud, modes: this.modes, current: this.animFrames.subarray(2 * i, 2 * i + 2) });
+      drawPoints(this.el.anim, { cloud: this.cloud, modes: this.modes, current: this.animFrames.subarray(2 * i, 2 * i + 2),
+                                 colours: this.colours });
     } else {
       drawImage(this.el.anim, this.animFrames, this.shape, i);
     }

@@ -63,7 +63,7 @@ async function drawStripPanel(ex) {
   if (ex.points) {
     ex.el.strip.width = ex.el.strip.height = 360;
     await ex.ensureCloud();
-    drawPoints(ex.el.strip, { cloud: ex.cloud, modes: ex.modes, path: data });
+    drawPoints(ex.el.strip, { cloud: ex.cloud, modes: ex.modes, path: data, colours: ex.colours });
   } else {
     drawTiles(ex.el.strip, Array.from({ length: steps }, (_, i) => [data, i]), ex.shape, steps, { scale: 3 });
   }
