@@ -15,7 +15,6 @@ Nothing here steps a model; the registry only starts, tracks and stops jobs.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import torch
 
 from app_shared.housekeeping import Every, session_connected
 from gan_core import TOY_DATASETS, TrainConfig, WorkerJob
+from gan_core.settings import settings
 from gan_core.teach.toy_frames import toy_frame
 
 logger = logging.getLogger(__name__)
@@ -49,24 +49,9 @@ class BackgroundWork(Protocol):
 WorkT = TypeVar("WorkT", bound=BackgroundWork)
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def default_max_jobs() -> int:
-    return int(_env_number("GAN_MAX_JOBS", 4 if torch.cuda.is_available() else 2))
-
-
-def default_job_nice() -> int:
-    """How much lower than the server's the training processes' CPU priority is (0..19)."""
-    try:
-        return min(19, max(0, int(os.environ.get("GAN_JOB_NICE", 10))))
-    except ValueError:
-        return 10
+    """GAN_MAX_JOBS, or when it is unset 2 on CPU and 4 with CUDA."""
+    return settings().max_jobs or (4 if torch.cuda.is_available() else 2)
 
 
 class JobRegistry:
@@ -75,9 +60,9 @@ class JobRegistry:
     def __init__(self, max_jobs: int | None = None, max_job_seconds: float | None = None,
                  idle_timeout: float | None = None, reap_every: float = REAP_EVERY) -> None:
         self.max_jobs = max_jobs or default_max_jobs()
-        self.max_job_seconds = max_job_seconds or _env_number("GAN_MAX_JOB_SECONDS", 1800)
-        self.idle_timeout = idle_timeout or _env_number("GAN_IDLE_TIMEOUT", 120)
-        self.job_nice = default_job_nice()
+        self.max_job_seconds = max_job_seconds or settings().max_job_seconds
+        self.idle_timeout = idle_timeout or settings().idle_timeout
+        self.job_nice = settings().job_nice  # how much lower than the server's the workers' CPU priority is
         self._lock = threading.Lock()
         self._jobs: dict[str, WorkerJob] = {}
         self._browser_sessions: dict[str, str | None] = {}

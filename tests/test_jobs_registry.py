@@ -2,9 +2,11 @@
 import time
 
 import pytest
+import torch
 
 from app_shared.jobs import JobRegistry, ServerBusyError
 from gan_core import JobState, TrainConfig
+from gan_core.settings import SettingsError
 
 CFG = TrainConfig(dataset="ring8", batch_size=32, num_threads=1)
 
@@ -107,12 +109,13 @@ def test_job_length_cap(registry):
     assert not job.is_alive() and job.state == JobState.FINISHED and "budget" in job.message
 
 
-def test_env_settings(monkeypatch, registry):
-    monkeypatch.setenv("GAN_MAX_JOBS", "3")
-    monkeypatch.setenv("GAN_MAX_JOB_SECONDS", "60")
-    monkeypatch.setenv("GAN_IDLE_TIMEOUT", "nonsense")
-    monkeypatch.setenv("GAN_JOB_NICE", "7")
+def test_env_settings(set_env, registry):
+    set_env(GAN_MAX_JOBS="3", GAN_MAX_JOB_SECONDS="60", GAN_IDLE_TIMEOUT=None, GAN_JOB_NICE="7")
     reg = registry()
     assert reg.max_jobs == 3 and reg.max_job_seconds == 60 and reg.idle_timeout == 120 and reg.job_nice == 7
-    monkeypatch.setenv("GAN_JOB_NICE", "99")
-    assert registry().job_nice == 19
+    set_env(GAN_MAX_JOBS=None, GAN_JOB_NICE=None)
+    reg = registry()
+    assert reg.max_jobs == (4 if torch.cuda.is_available() else 2) and reg.job_nice == 10
+    set_env(GAN_JOB_NICE="99")  # refused where the settings are read (app start-up), not clamped here
+    with pytest.raises(SettingsError, match="GAN_JOB_NICE='99'"):
+        registry()
