@@ -3,7 +3,8 @@
 Every generator is called as G(z, y=None) and returns images in [-1, 1] (N x C x H x W) or
 2-D points (N x 2). Every discriminator is called as D(x, y=None) and returns one logit
 (or critic score) per sample. Conditional models take `num_classes`; unconditional ones
-ignore y.
+ignore y. progan / cgan-progan grow from a quarter of the image size to the full size during
+training, fading each new stage in (gan_core.nn.progressive).
 """
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import math
 import torch
 from torch import nn
 
-MODEL_NAMES = ("mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "toy")
-CONDITIONAL_MODELS = ("cgan-mlp", "cgan-dcgan")
+from gan_core.nn.progressive import ProDiscriminator, ProGenerator
+
+MODEL_NAMES = ("mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "progan", "cgan-progan", "toy")
+CONDITIONAL_MODELS = ("cgan-mlp", "cgan-dcgan", "cgan-progan")
+GROWING_MODELS = ("progan", "cgan-progan")  # progressive growing: gan_core.nn.progressive
 
 
 def _lrelu() -> nn.Module:
@@ -178,6 +182,8 @@ def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = No
     classes = num_classes if conditional else None
     if name in ("mlp", "cgan-mlp"):
         g, d = MLPGenerator(z_dim, image_shape, classes), MLPDiscriminator(image_shape, classes)
+    elif name in GROWING_MODELS:
+        g, d = ProGenerator(z_dim, image_shape, classes), ProDiscriminator(image_shape, classes)
     else:
         g, d = DCGANGenerator(z_dim, image_shape, classes), DCGANDiscriminator(image_shape, classes)
     init_weights(g)

@@ -95,8 +95,10 @@ def wrap_trainer(trainer, launch: Launch) -> None:
     # No buffer sync before each forward pass: BatchNorm running stats are averaged once at the
     # end (average_buffers) rather than overwritten from rank 0 every step.
     sync = _no_forward_buffer_sync()
-    trainer.G_train = DDP(trainer.G, device_ids=ids, **sync)
-    trainer.D_train = DDP(trainer.D, device_ids=ids, **sync)
+    # A growing model (gan_core.nn.progressive) leaves its later stages without gradients until they fade in
+    unused = {"find_unused_parameters": True} if trainer.grows else {}
+    trainer.G_train = DDP(trainer.G, device_ids=ids, **sync, **unused)
+    trainer.D_train = DDP(trainer.D, device_ids=ids, **sync, **unused)
     if trainer.ema is not None:  # DDP broadcast rank 0's weights; the EMA starts from them
         trainer.ema.load_state_dict(trainer.G.state_dict())
     seed = trainer.config.seed + SEED_STRIDE * launch.rank

@@ -24,6 +24,7 @@ from gan_core.io.checkpoint import save_checkpoint
 from gan_core.nn.augment import diff_augment
 from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
 from gan_core.nn.models import CONDITIONAL_MODELS, build_models
+from gan_core.nn.progressive import run_fraction
 from gan_core.train.config import TrainConfig
 from gan_core.train.history import MetricsHistory
 from gan_core.train.loop import (
@@ -85,6 +86,7 @@ class Trainer:
         self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.num_classes)
         self.G.to(self.device)
         self.D.to(self.device)
+        self.grows = bool(getattr(self.G, "grows", False))  # progressive growing (gan_core.nn.progressive)
         # What step() calls for the D update: G and D themselves, or DDP wrappers of them
         # (gan_core.train.distributed). Checkpoints, samples and the G update's frozen D use G and D.
         self.G_train: torch.nn.Module = self.G
@@ -121,6 +123,8 @@ class Trainer:
         started = time.perf_counter()
         if record is None:
             record = is_record_step(self.step_count + 1, cfg.log_every)
+        if self.grows:
+            self._grow()
         batch = cfg.batch_size
         d_grad_norm = g_grad_norm = None
         for i in range(cfg.n_critic):
@@ -188,10 +192,23 @@ class Trainer:
                "d_loss": values[0], "g_loss": values[1], "d_real": values[2], "d_fake": values[3],
                "d_grad_norm": values[4], "g_grad_norm": values[5], "images_per_s": rate,
                "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"]}
+        if self.grows:  # "resolution" (7, 14, 28) and "fade_alpha" (0..1) for the charts
+            row.update(self.G.growth_metrics(self.data.shape[-1]))
         self.history.append(row)
         if is_good_state_step(self.step_count):
             self._save_good_state()
         return row
+
+    def _grow(self) -> None:
+        """Progressive growing: G, D and the EMA copy take the stage and fade-in alpha for how far the run is."""
+        before = self.G.stage
+        fraction = run_fraction(self.config, self.step_count, self.train_seconds)
+        for module in (self.G, self.D, self.ema):
+            if module is not None:
+                module.set_progress(fraction)
+        if self.G.stage > before:
+            size = self.G.resolution(self.data.shape[-1])
+            self.history.add_event(self.step_count, f"growing: {size}×{size} fades in")
 
     @property
     def kind(self) -> str:
