@@ -22,7 +22,7 @@ import time
 
 from benchmarks.common import hardware, percentile, write_result
 from benchmarks.latency import training_in_second_session
-from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
+from tests.streamlit_server import launch_chromium, running_server
 
 HOST_JS = "document.querySelector('[data-testid=\"stBidiComponentIsolated\"]').shadowRoot"
 FRAME_JS = """([n]) => { const h = document.querySelector('[data-testid="stBidiComponentIsolated"]');
@@ -210,12 +210,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, default=20)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
-
-    chromium = find_chromium()
-    if chromium is None:
-        raise SystemExit("browser_explore: chromium not found (apt-get install chromium)")
     with running_server("app.py", timeout=120) as app, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw, "browser_explore")
         try:
             cold, page, sent = cold_tab(browser, app.url)
             idle = latency(page, args.events)

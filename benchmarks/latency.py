@@ -20,7 +20,7 @@ import time
 
 from benchmarks.common import hardware, summary_ms, write_result
 from tests.browser_helpers import FIND_IMAGE_JS, exception_text, image_src, wait_app_idle, wait_image
-from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
+from tests.streamlit_server import launch_chromium, running_server
 
 CAPTION = "sample*"  # Explore: "sample — 7"; the floor app: "sample"
 SLIDER = "z[0]"
@@ -169,14 +169,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--moves", type=int, default=50)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
-
-    chromium = find_chromium()
-    if chromium is None:
-        raise SystemExit("latency: chromium not found (apt-get install chromium)")
     server = server_side()
     with running_server("benchmarks/floor_app.py") as floor, running_server("app.py") as app, \
             sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw, "latency")
         try:
             pages = {"floor": SliderPage(browser.new_page(), floor.url),
                      "explore": SliderPage(browser.new_page(), f"{app.url}/?render=server")}

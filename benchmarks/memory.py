@@ -16,7 +16,7 @@ import time
 
 from benchmarks.common import hardware, write_result
 from tests.browser_helpers import wait_app_idle, wait_image
-from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, rss_bytes, running_server
+from tests.streamlit_server import launch_chromium, rss_bytes, running_server
 
 MB = 1024 * 1024
 
@@ -45,15 +45,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch", type=int, default=5, help="sessions open at the same time")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
-
-    chromium = find_chromium()
-    if chromium is None:
-        raise SystemExit("memory: chromium not found (apt-get install chromium)")
     readings: dict[str, float] = {}
     with running_server("app.py") as server, sync_playwright() as pw:
         pid = server.pid
         readings["server_started_mb"] = rss_bytes(pid) / MB
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw, "memory")
         try:
             _, tab = open_explore(browser, server.url)
             wait_image(tab, "sample*", timeout=120_000)

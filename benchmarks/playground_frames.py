@@ -21,7 +21,7 @@ import time
 
 from benchmarks.common import hardware, write_result
 from tests.browser_helpers import sample_canvas, wait_canvas_draws
-from tests.streamlit_server import CHROMIUM_ARGS, find_chromium, running_server
+from tests.streamlit_server import launch_chromium, running_server
 
 PRESET = "ring8-nonsaturating"
 TARGET_FPS = 10.0
@@ -68,11 +68,8 @@ def recording_cost(seconds: float, block: float = 0.25) -> dict:
 def shown_in_chromium(seconds: float) -> dict:
     """The playground in Chromium while it trains: canvas changes, recorded frames, steps and traffic."""
     from playwright.sync_api import sync_playwright
-    chromium = find_chromium()
-    if chromium is None:
-        raise RuntimeError("Debian chromium at /usr/bin/chromium is needed")
     with running_server("app.py", timeout=120) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(pw, "playground_frames")
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.set_default_timeout(120_000)

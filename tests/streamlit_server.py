@@ -35,6 +35,14 @@ def find_chromium() -> str | None:
     return found
 
 
+def launch_chromium(playwright, who: str):
+    """Debian's headless Chromium with the flags this machine needs; a clear error names `who` if none is installed."""
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit(f"{who}: chromium not found (apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
