@@ -183,14 +183,15 @@ class Player {
   }
 }
 
-const players = new WeakMap();
+const players = new WeakMap();  // one Player per element, kept across reruns
+
+function playerFor(element) {
+  if (!players.has(element)) players.set(element, new Player(element));
+  return players.get(element);
+}
 
 export default function (component) {
-  let player = players.get(component.parentElement);
-  if (!player) {
-    player = new Player(component.parentElement);
-    players.set(component.parentElement, player);
-  }
+  const player = playerFor(component.parentElement);
   if (component.data) player.update(component.data);
   // No cleanup function: the animation loop stops by itself once the element leaves the page.
 }
