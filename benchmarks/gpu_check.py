@@ -27,7 +27,6 @@ import argparse
 import gzip
 import json
 import logging
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -43,6 +42,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from benchmarks.gpu_ddp_probe import Torchrun  # noqa: E402  (after the path is set)
 
 logger = logging.getLogger(__name__)
 MNIST_NPZ = REPO / "benchmarks" / "data" / "mnist-10k.npz"
@@ -222,52 +223,6 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-@dataclass
-class Torchrun:
-    """A `torchrun --standalone --nproc_per_node 1` launch of the DDP probe on ring8, started in the background
-    (its two interpreters start while the worker job runs) and collected by `result`."""
-
-    device_type: str
-    steps: int
-    folder: Path
-    process: subprocess.Popen | None = None
-    started: float = 0.0
-
-    def start(self) -> Torchrun:
-        self.command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1",
-                        "-m", "benchmarks.gpu_ddp_probe", "--device", self.device_type, "--steps", str(self.steps),
-                        "--out", str(self.folder)]
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        return self
-
-    def result(self, timeout: float = 300) -> dict[str, Any]:
-        """NCCL on CUDA (gloo on the CPU), every step done, the same weights on every rank."""
-        try:
-            _, stderr = self.process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            _, stderr = self.process.communicate()
-        out: dict[str, Any] = {"command": "torchrun " + " ".join(self.command[3:]),
-                               "returncode": self.process.returncode,
-                               "seconds_since_start": round(time.perf_counter() - self.started, 1)}
-        if self.process.returncode != 0:
-            out.update(ok=False, stderr=stderr[-3000:])
-            return out
-        return dict(out, **self._check())
-
-    def _check(self) -> dict[str, Any]:
-        folder, out = self.folder, {}
-        meta = json.loads((folder / "generator.json").read_text())
-        info = meta.get("distributed", {})
-        expected = "nccl" if self.device_type == "cuda" else "gloo"
-        out.update(backend=info.get("backend"), world_size=info.get("world_size"),
-                   ranks_equal=info.get("ranks_equal"), steps=meta.get("steps"), hardware=meta.get("hardware"))
-        out["ok"] = out["backend"] == expected and out["steps"] == self.steps and bool(out["ranks_equal"])
-        return out
 
 
 def retrain_shipped(device, sizes: Sizes, mnist_dir: Path, scratch: Path, deadline: float,

@@ -208,6 +208,31 @@ def test_shipped_judge_is_accurate_on_its_held_out_images(dataset, floor, mnist_
     assert measured > floor and measured == pytest.approx(judge.meta["test_accuracy"], abs=1e-3)
 
 
+def test_a_raised_background_does_not_fool_the_mnist_judge(mnist_dir):
+    """A first judge (no brightness augmentation) read real digits with a background raised by 0.2 at 17%."""
+    judge = _shipped("mnist", "judge")
+    split = classifier_split("mnist", "judge")
+    x, y = split.test_images[:1000], split.test_labels[:1000]
+    for lift in (0.2, 0.4):
+        assert accuracy(judge, (x + lift).clamp(-1, 1), y) > 0.97
+
+
+def test_photometric_augmentation_changes_brightness_and_contrast_only():
+    from gan_core.eval.classifier import _photometric
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 1, 28, 28, generator=gen) * 2 - 1
+    out = _photometric(x, gen)
+    changed = (out != x).flatten(1).any(1)
+    assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
+    assert 0.35 < changed.float().mean() < 0.65  # about half the images
+    for i in torch.nonzero(changed).flatten()[:20]:  # each changed image is (x + 1) * c - 1 + b: no pixel noise
+        keep = out[i] < 1  # pixels not clipped
+        c, b = torch.linalg.lstsq(torch.stack([x[i][keep] + 1, torch.ones(int(keep.sum()))], 1),
+                                  (out[i][keep] + 1).unsqueeze(1)).solution.flatten()
+        assert 0.69 < c <= 1 and 0 <= b <= 0.51
+        assert torch.allclose((x[i][keep] + 1) * c + b - 1, out[i][keep], atol=1e-5)
+
+
 def test_judged_takes_the_lower_accuracy_and_the_worse_relative_distance():
     verdict = judged({"classifier": {"class_accuracy": 0.95, "relative_frechet_distance": 0.02},
                       "judge": {"class_accuracy": 0.90, "relative_frechet_distance": 0.01}})

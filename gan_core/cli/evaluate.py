@@ -139,14 +139,15 @@ def run_train_classifier(args: argparse.Namespace) -> int:
           file=sys.stderr)
     started = time.perf_counter()
     model = train_classifier(x_train, y_train, 10, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                             seed=args.seed, device=device, augment=not args.no_augment, architecture=architecture)
+                             seed=args.seed, device=device, augment=not args.no_augment, architecture=architecture,
+                             photometric=args.role == "judge")
     seconds = time.perf_counter() - started
     test_acc = accuracy(model, x_test, y_test)
     train_acc = accuracy(model, x_train[:5000], y_train[:5000])
     invoked = sys.argv[0].endswith(("gan_core", "__main__.py"))
     meta = {"dataset": args.dataset, "role": args.role, "architecture": architecture, "steps": args.steps,
             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "augment": not args.no_augment,
-            "train_images": len(x_train), "test_images": len(x_test),
+            "photometric": args.role == "judge", "train_images": len(x_train), "test_images": len(x_test),
             "test_accuracy": round(test_acc, 4), "train_accuracy_first_5000": round(train_acc, 4),
             "data": text, "data_source": source, "train_seconds": round(seconds, 1),
             "hardware": hardware_summary(device), "torch": torch.__version__,

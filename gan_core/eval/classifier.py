@@ -111,10 +111,28 @@ def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> t
     return out.permute(0, 3, 1, 2).contiguous()
 
 
+def _photometric(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Half the images get a brighter background and less contrast: x -> (x + 1) * c - 1 + b, then clamped.
+
+    GAN samples often have a grey background: a classifier meant to say whether a digit is recognisable
+    must not fail on that alone (without this, the judge fell to 17% on real digits whose background was
+    raised by 0.2). Only global brightness and contrast change, never the shapes, and no pixel noise is
+    added, so blotchy or speckled samples still look wrong to it (trained with noise as well, the Fashion
+    judge accepted 92% of the blotchy fashion-cgan samples, more than the classifier's 90%).
+    """
+    shape = (len(x), 1, 1, 1)
+    lift = (torch.rand(shape, generator=generator) < 0.5).float()
+    contrast = 1 - 0.3 * torch.rand(shape, generator=generator) * lift
+    offset = 0.5 * torch.rand(shape, generator=generator) * lift
+    return ((x + 1) * contrast.to(x.device) - 1 + offset.to(x.device)).clamp(-1, 1)
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int = 2000,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: str | torch.device = "cpu",
-                     augment: bool = False, architecture: str = "SmallCNN") -> Classifier:
+                     augment: bool = False, architecture: str = "SmallCNN", photometric: bool = False) -> Classifier:
     """Train a classifier on in-memory images (N x C x 28 x 28 in [-1, 1]) by random index batches.
+
+    `augment`: random shifts of up to 2 pixels; `photometric`: background and contrast changes.
 
     Adam with a cosine learning-rate decay; returns the model in eval mode.
     """
@@ -135,6 +153,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
         x = images[idx]
         if augment:
             x = _shift(x, gen)
+        if photometric:
+            x = _photometric(x, gen)
         loss = F.cross_entropy(model(x), labels[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()

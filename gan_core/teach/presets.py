@@ -38,6 +38,15 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
     Preset("dcgan-mnist", "DCGAN", "train",
            "The DCGAN architecture (Radford et al. 2015): transposed convolutions with BatchNorm in G, "
            "strided convolutions in D.", {"dataset": "mnist", "model": "dcgan", "eval_every": 500}),
+    Preset("progressive-mnist", "Progressive growing on MNIST", "train",
+           "Progressive growing (Karras et al. 2017), conditional: G and D start at 7×7, then 14×14 and 28×28 fade in "
+           "(α from 0 to 1) as the run goes: 15% of the budget at 7×7, 15% fading in 14×14, 15% at 14×14, 15% fading "
+           "in 28×28, the last 40% at 28×28, so the first samples are blocky. The charts show the resolution and α. "
+           "Simplified: pixel norm but no equalised learning rate or minibatch std; EMA of G 0.99 (0.999 lags too far "
+           "behind the newly added layers). Measured on 2 shared CPU cores: after these 1500 steps (6-11 minutes "
+           "there) the classifier recognised 94.6% of the digits and the judge 86.8%; the digits are legible but "
+           "speckled (classifier Fréchet distance 360, against 12 for the shipped mnist-cgan).",
+           {"dataset": "mnist", "model": "cgan-progan", "steps": 1500, "ema_decay": 0.99, "eval_every": 250}),
     Preset("wgan-gp-mnist", "WGAN-GP", "train",
            "Wasserstein loss with gradient penalty (Gulrajani et al. 2017): 5 critic steps per generator "
            "step, Adam β1 0 / β2 0.9.",
