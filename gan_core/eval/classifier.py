@@ -29,7 +29,25 @@ CLASSIFIER_ROLES = ("classifier", "judge")  # pretrained/{dataset}-{role}.*
 FEATURE_DIM = 128
 
 
-class SmallCNN(nn.Module):
+class ImageClassifier(nn.Module):
+    """What both classifiers share: `body` maps 28 x 28 images to `feature_dim` features, `head` to class logits."""
+
+    feature_dim: int
+    body: nn.Module
+    dropout: nn.Module
+    head: nn.Module
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """N x feature_dim features of N x C x H x W images in [-1, 1] (resized to 28 x 28 first)."""
+        if x.shape[-2:] != (28, 28):
+            x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))
+
+
+class SmallCNN(ImageClassifier):
     """conv5-pool-conv5-pool-fc128-fc: small enough to train in minutes on 2 CPU cores, ~99% on MNIST."""
 
     feature_dim = FEATURE_DIM
@@ -44,17 +62,9 @@ class SmallCNN(nn.Module):
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(FEATURE_DIM, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 128 penultimate-layer features of N x C x 28 x 28 images in [-1, 1]."""
-        if x.shape[-2:] != (28, 28):
-            x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.features(x)))
 
 
-class VGGStyleCNN(nn.Module):
+class VGGStyleCNN(ImageClassifier):
     """The independent judge: six 3x3 conv layers with BatchNorm (VGG-style), global average pooling, linear head.
 
     Unlike SmallCNN: 3x3 instead of 5x5 kernels, six conv layers instead of two, BatchNorm, no hidden
@@ -77,14 +87,6 @@ class VGGStyleCNN(nn.Module):
         self.dropout = nn.Dropout(0.2)
         self.head = nn.Linear(self.feature_dim, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """N x 96 globally pooled features of N x C x 28 x 28 images in [-1, 1]."""
-        if x.shape[-2:] != (28, 28):
-            x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
-        return self.body(x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.features(x)))
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"SmallCNN": SmallCNN, "VGGStyleCNN": VGGStyleCNN}
