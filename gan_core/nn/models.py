@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gan_core.nn.progressive import ProDiscriminator, ProGenerator
+from gan_core.nn.projection import projection_logits
 
 MODEL_NAMES = ("mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "progan", "cgan-progan", "toy")
 CONDITIONAL_MODELS = ("cgan-mlp", "cgan-dcgan", "cgan-progan")
@@ -123,12 +124,7 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x)
-        out = self.score(h).squeeze(1)
-        if self.embed is not None:
-            if y is None:
-                raise ValueError("this model is conditional: pass class labels y")
-            out = out + (self.embed(y) * h).sum(1)
-        return out
+        return projection_logits(self.score, self.embed, h, y)
 
 
 # ---------------------------------------------------------------- toy 2-D GAN (GAN Lab's setting)

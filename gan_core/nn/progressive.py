@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_core.nn.projection import projection_logits
+
 NUM_STAGES = 3  # S/4, S/2, S
 # (phase length as a share of the run, stage, fading in?): stabilise, fade in, stabilise, fade in, stabilise
 PHASES = ((0.15, 0, False), (0.15, 1, True), (0.15, 1, False), (0.15, 2, True), (0.40, 2, False))
@@ -189,9 +191,4 @@ class ProDiscriminator(Growing):
             h = torch.lerp(self.from_rgb[self.stage - 1](lower), h, self.alpha)
         for stage in range(self.stage - 1, -1, -1):
             h = self.blocks[stage](h)
-        out = self.score(h).squeeze(1)
-        if self.embed is not None:
-            if y is None:
-                raise ValueError("this model is conditional: pass class labels y")
-            out = out + (self.embed(y) * h).sum(1)
-        return out
+        return projection_logits(self.score, self.embed, h, y)
