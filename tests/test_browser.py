@@ -133,7 +133,7 @@ def test_train_ring8_live_pause_stop_save_then_explore(app_server, new_page):
     page.get_by_text(re.compile(r"^stopped · ")).wait_for(timeout=30_000)
     assert_no_exception(page, "Train after stop")
 
-    page.get_by_label("Checkpoint name").fill("browser-ring8")
+    page.get_by_label("Checkpoint name", exact=True).fill("browser-ring8")
     page.get_by_role("button", name="Save checkpoint", exact=True).click()
     page.get_by_text("browser-ring8").first.wait_for(timeout=30_000)
 
