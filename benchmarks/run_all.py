@@ -2,10 +2,12 @@
 
 Each benchmark prints its own JSON line and writes benchmarks/results/<name>.json. A benchmark that
 crashes is reported and the others still run; the exit status is 1 if any crashed.
-Total run time is about 10 minutes on 2 CPU cores.
+Total run time is about 10 minutes on 2 CPU cores. `--with recipes,presets_over_seeds` adds the long
+ones: the recipe ablation (about 2 hours) and the ring8 presets over 5 seeds (about 20 minutes).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -23,12 +25,23 @@ BENCHMARKS = [
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),
     ("playground_frames", ["--seconds", "5", "--train-seconds", "12"]),
 ]
+# Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds`
+OPT_IN = {
+    "recipes": ["--budgets", "60,180,600"],  # about 2 hours: every recipe at every budget
+    "presets_over_seeds": ["--seeds", "5"],  # about 20 minutes
+}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--with", dest="extra", default="", help=f"also run: {', '.join(OPT_IN)} (comma-separated)")
+    extra = [name for name in parser.parse_args(argv).extra.split(",") if name]
+    unknown = [name for name in extra if name not in OPT_IN]
+    if unknown:
+        parser.error(f"unknown opt-in benchmark(s) {', '.join(unknown)}; choose from {', '.join(OPT_IN)}")
     failed, summary = [], {}
     started = time.monotonic()
-    for name, args in BENCHMARKS:
+    for name, args in BENCHMARKS + [(name, OPT_IN[name]) for name in extra]:
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", f"benchmarks.{name}", *args]
         if os.name == "posix" and os.nice(0) < 10:

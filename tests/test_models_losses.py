@@ -55,7 +55,8 @@ def test_unknown_names_are_rejected():
 
 
 @pytest.mark.parametrize("model,loss",
-                         list(itertools.product(["mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "toy"], LOSS_NAMES)))
+                         list(itertools.product(["mlp", "cgan-mlp", "cgan-mlp-proj", "dcgan", "cgan-dcgan", "toy"],
+                                                LOSS_NAMES)))
 def test_one_step_is_finite_and_trains_both_nets(model, loss):
     toy = model == "toy"
     cfg = TrainConfig(dataset="ring8" if toy else "mnist", model=model, loss=loss, z_dim=8, batch_size=16,
@@ -127,3 +128,59 @@ def test_r1_and_augment_options_train():
     assert all(torch.isfinite(torch.tensor(v)) for v in row.values())
     assert trainer.ema is not None
     assert any(not torch.equal(a, b) for a, b in zip(trainer.ema.parameters(), trainer.G.parameters(), strict=True))
+
+
+def test_projection_discriminator_scores_the_label_and_keeps_cgan_mlp_tensor_names():
+    """cgan-mlp-proj adds <embed(y), h> to cgan-mlp's D; cgan-mlp's D keeps its tensors (old checkpoints load)."""
+    torch.manual_seed(0)
+    _, plain = build_models("cgan-mlp", 8, (1, 28, 28), 10)
+    _, proj = build_models("cgan-mlp-proj", 8, (1, 28, 28), 10)
+    assert set(proj.state_dict()) == set(plain.state_dict()) | {"project.weight"}
+    assert proj.project.weight.shape == (10, 256)
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    proj.eval()
+    a, b = proj(x, torch.zeros(4, dtype=torch.long)), proj(x, torch.ones(4, dtype=torch.long))
+    with torch.no_grad():
+        h = proj.net[:-1](proj.with_label(x.flatten(1), torch.zeros(4, dtype=torch.long)))
+        expected = proj.net[-1](h).squeeze(1) + h @ proj.project.weight[0]
+    assert torch.allclose(a, expected, atol=1e-5) and not torch.allclose(a, b)
+    with torch.no_grad():
+        proj.project.weight.zero_()
+    plain.load_state_dict({k: v for k, v in proj.state_dict().items() if k != "project.weight"})
+    plain.eval()
+    assert torch.allclose(proj(x, torch.zeros(4, dtype=torch.long)), plain(x, torch.zeros(4, dtype=torch.long)))
+
+
+def test_ema_warms_up_then_uses_its_decay():
+    from gan_core.train.trainer import ema_warmup
+    assert ema_warmup(0.999, 0) == pytest.approx(0.1)
+    assert ema_warmup(0.999, 90) == pytest.approx(0.91)
+    assert ema_warmup(0.999, 10_000) == 0.999 and ema_warmup(0.99, 5000) == 0.99
+    cfg = TrainConfig(dataset="mnist", model="cgan-mlp-proj", z_dim=8, batch_size=8, ema_decay=0.999)
+    trainer = Trainer(cfg, dataset=tiny_images(32))
+    for _ in range(5):
+        trainer.step()
+    # after 5 steps a plain 0.999 average would still be ~99.5% the random start; the warm-up follows G
+    start = Trainer(cfg, dataset=tiny_images(32)).ema
+    moved = sum((e - s).norm() for e, s in zip(trainer.ema.parameters(), start.parameters(), strict=True))
+    gap = sum((e - g).norm() for e, g in zip(trainer.ema.parameters(), trainer.G.parameters(), strict=True))
+    assert gap < moved
+
+
+def test_dataset_defaults_are_the_measured_recipes():
+    """None fields resolve per dataset: mnist/fashion get the new recipe, toys keep theirs, folders a DCGAN."""
+    for name in ("mnist", "fashion"):
+        cfg = TrainConfig(dataset=name).resolved()
+        assert (cfg.model, cfg.lr_g, cfg.lr_d, cfg.ema_decay, cfg.batch_size, cfg.loss) == \
+            ("cgan-mlp-proj", 5e-4, 5e-4, 0.999, 64, "nonsaturating")
+    toy = TrainConfig(dataset="ring8").resolved()
+    assert (toy.model, toy.lr_g, toy.lr_d, toy.ema_decay, toy.batch_size) == ("toy", 2e-4, 2e-4, 0.0, 256)
+    conv = TrainConfig(dataset="mnist", model="cgan-dcgan").resolved()
+    assert (conv.lr_g, conv.ema_decay) == (2e-4, 0.999)  # conv models keep DCGAN's Adam 2e-4
+    folder = TrainConfig(dataset="folder:/x").resolved()
+    assert (folder.model, folder.lr_g, folder.ema_decay) == ("dcgan", 2e-4, 0.999)
+    given = TrainConfig(dataset="mnist", lr_g=1e-4, ema_decay=0.0).resolved()
+    assert (given.lr_g, given.lr_d, given.ema_decay) == (1e-4, 5e-4, 0.0)  # what is given stays
+    assert "--lr-g" not in TrainConfig(dataset="mnist").command() and "--ema-decay 0.0" in given.command()
+    with pytest.raises(ValueError, match="ema_decay"):
+        TrainConfig(dataset="mnist", ema_decay=0.2).validate()

@@ -21,8 +21,8 @@ from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = ("mnist-cgan", "mnist-dcgan", "fashion-cgan", "ring8", "ring8-collapsed")
 # tiny shapes keep each export to a second or two; dcgan gets RGB so both channel counts are covered
-TINY_SHAPES = {"mlp": (1, 8, 8), "cgan-mlp": (1, 8, 8), "dcgan": (3, 8, 8), "cgan-dcgan": (1, 12, 12),
-               "progan": (3, 8, 8), "cgan-progan": (1, 12, 12), "toy": None}
+TINY_SHAPES = {"mlp": (1, 8, 8), "cgan-mlp": (1, 8, 8), "cgan-mlp-proj": (1, 8, 8), "dcgan": (3, 8, 8),
+               "cgan-dcgan": (1, 12, 12), "progan": (3, 8, 8), "cgan-progan": (1, 12, 12), "toy": None}
 
 
 @pytest.fixture

@@ -231,7 +231,7 @@ def test_bad_input_and_presets(app):
     at = app(query={"preset": "show-mode-collapse"})
     at.run()
     assert at.session_state["tr_loss"] == "minimax" and at.session_state["tr_lr_g"] == pytest.approx(1e-3)
-    assert at.session_state["tr_lr_d"] == pytest.approx(1e-4) and at.session_state["tr_dataset"] == "ring8"
+    assert at.session_state["tr_lr_d"] == pytest.approx(1e-5) and at.session_state["tr_dataset"] == "ring8"
     at.session_state["tr_lr_g"] = -1.0
     at.run()
     at.button(key="tr_start").click().run()
@@ -255,7 +255,7 @@ def test_the_preset_box_always_names_what_the_form_holds(app):
     assert box.value == "defaults" and "Defaults: ring8 · nonsaturating" in box.options, box.options
     assert at.session_state["tr_dataset"] == "ring8" and not [b for b in at.button if b.label == "Load preset"]
     at.selectbox(key="tr_preset_pick").set_value("classic-cgan-mnist").run()  # applied at once, no second click
-    assert (at.session_state["tr_dataset"], at.session_state["tr_model"]) == ("mnist", "cgan-mlp")
+    assert (at.session_state["tr_dataset"], at.session_state["tr_model"]) == ("mnist", "cgan-mlp-proj")
     assert at.selectbox(key="tr_preset_pick").value == "classic-cgan-mnist"
     assert PRESETS["classic-cgan-mnist"].description in texts(at.caption)
     at.selectbox(key="tr_preset_pick").set_value("nonsaturating-ring8").run()

@@ -69,7 +69,7 @@ m[3].metric("non-saturating gradient (logit)", f"{float(g['nonsaturating_grad_lo
 st.altair_chart(charts.losses_chart(d_at), width="content")
 st.markdown(f"See it train: {preset_link('ring8-minimax-collapse')} vs {preset_link('ring8-nonsaturating')} in the "
             f"2-D playground, or {preset_link('show-mode-collapse')} vs {preset_link('nonsaturating-ring8')} on the "
-            "Train page (the collapse presets also give G a 10× faster learning rate than D).")
+            "Train page (the collapse presets also give G a 100× faster learning rate than D).")
 
 # ------------------------------------------------------------------ 3
 st.header("3 · Training dynamics: alternating updates and Adam")

@@ -185,14 +185,16 @@ def config_form(scope: FormScope, toy_only: bool = False) -> None:
     models = _models_for(dataset)
     if scope.get("model") not in models:
         scope.set("model", None)
+    # what lr and EMA "auto" mean for the model picked
+    picked = replace(auto, model=scope.get("model") or auto.model, lr_g=None, lr_d=None, ema_decay=None).resolved()
     c2.selectbox("Model", models, key=k("model"), placeholder=f"auto ({auto.model})",
                  format_func=lambda m: f"auto ({auto.model})" if m is None else m)
     c3.selectbox("Loss", LOSS_NAMES, key=k("loss"),
                  help="minimax: the original saturating loss; nonsaturating: −log D(G(z)); wgan-gp: critic + "
                       "gradient penalty with n_critic critic steps")
     c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("lr G", step=1e-4, format="%.1e", key=k("lr_g"))
-    c2.number_input("lr D", step=1e-4, format="%.1e", key=k("lr_d"))
+    c1.number_input("lr G", step=1e-4, format="%.1e", key=k("lr_g"), placeholder=f"auto ({picked.lr_g:g})")
+    c2.number_input("lr D", step=1e-4, format="%.1e", key=k("lr_d"), placeholder=f"auto ({picked.lr_d:g})")
     c3.number_input("Adam β1", step=0.05, format="%.2f", key=k("beta1"))
     c4.number_input("Adam β2", step=0.001, format="%.3f", key=k("beta2"))
     c1, c2, c3, c4 = st.columns(4)
@@ -204,7 +206,8 @@ def config_form(scope: FormScope, toy_only: bool = False) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.number_input("Label smoothing (one-sided)", step=0.05, format="%.2f", key=k("label_smoothing"))
     c2.number_input("R1 γ", step=0.5, key=k("r1_gamma"))
-    c3.number_input("EMA decay (0 = off)", step=0.001, format="%.3f", key=k("ema_decay"))
+    c3.number_input("EMA decay (0 = off)", step=0.001, format="%.3f", key=k("ema_decay"),
+                    placeholder=f"auto ({picked.ema_decay:g})")
     c4.checkbox("DiffAugment (images)", key=k("augment"))
     with st.expander("Budget, data and logging", key=scope.key(DATA_PANEL), on_change="rerun"):
         c1, c2, c3, c4 = st.columns(4)

@@ -11,11 +11,15 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
+from gan_core.nn.models import MODEL_NAMES
 from gan_core.teach.presets import PRESETS, get_preset
-from gan_core.train.config import TrainConfig
+from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, TrainConfig
 
 HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
-         "model": "mlp, cgan-mlp, dcgan, cgan-dcgan or toy (default: by dataset)",
+         "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
+         "lr_g": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
+         "lr_d": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
+         "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
          "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",
          "device": "auto, cpu, cuda or mps"}
 

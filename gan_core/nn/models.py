@@ -16,8 +16,8 @@ from torch import nn
 from gan_core.nn.progressive import ProDiscriminator, ProGenerator
 from gan_core.nn.projection import projection_logits
 
-MODEL_NAMES = ("mlp", "cgan-mlp", "dcgan", "cgan-dcgan", "progan", "cgan-progan", "toy")
-CONDITIONAL_MODELS = ("cgan-mlp", "cgan-dcgan", "cgan-progan")
+MODEL_NAMES = ("mlp", "cgan-mlp", "cgan-mlp-proj", "dcgan", "cgan-dcgan", "progan", "cgan-progan", "toy")
+CONDITIONAL_MODELS = ("cgan-mlp", "cgan-mlp-proj", "cgan-dcgan", "cgan-progan")
 GROWING_MODELS = ("progan", "cgan-progan")  # progressive growing: gan_core.nn.progressive
 
 
@@ -61,18 +61,29 @@ class MLPGenerator(LabelledModule):
 
 
 class MLPDiscriminator(LabelledModule):
+    """The label embedding is concatenated to the pixels; with `projection` the score also gets <embed(y), h>.
+
+    The projection term (Miyato & Koyama 2018) conditions D's last features directly, so D learns to tell
+    classes apart from the first steps: on MNIST after about 1000 steps (Adam 5e-4, EMA of G) the independent
+    judge recognised 79% of the digits with it and 51% without (benchmarks/RESULTS.md, "Recipes").
+    """
+
     def __init__(self, image_shape: tuple[int, int, int], num_classes: int | None = None,
-                 hidden: tuple[int, ...] = (512, 256), dropout: float = 0.3) -> None:
+                 hidden: tuple[int, ...] = (512, 256), dropout: float = 0.3, projection: bool = False) -> None:
         super().__init__(num_classes, num_classes or 0)
         layers, width = [], math.prod(image_shape) + self.embed_dim
         for h in hidden:
             layers += [nn.Linear(width, h), _lrelu(), nn.Dropout(dropout)]
             width = h
         layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers)  # one Sequential, so cgan-mlp checkpoints keep their tensor names
+        self.project = nn.Embedding(num_classes, width) if projection and num_classes else None
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(self.with_label(x.flatten(1), y)).squeeze(1)
+        if self.project is None:
+            return self.net(self.with_label(x.flatten(1), y)).squeeze(1)
+        h = self.net[:-1](self.with_label(x.flatten(1), y))
+        return projection_logits(self.net[-1], self.project, h, y)
 
 
 # ---------------------------------------------------------------- DCGAN (Radford et al. 2015), 28x28 or 32x32
@@ -176,8 +187,9 @@ def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = No
     if conditional and not num_classes:
         raise ValueError(f"model {name!r} is conditional but the dataset has no class labels")
     classes = num_classes if conditional else None
-    if name in ("mlp", "cgan-mlp"):
-        g, d = MLPGenerator(z_dim, image_shape, classes), MLPDiscriminator(image_shape, classes)
+    if name in ("mlp", "cgan-mlp", "cgan-mlp-proj"):
+        g = MLPGenerator(z_dim, image_shape, classes)
+        d = MLPDiscriminator(image_shape, classes, projection=name == "cgan-mlp-proj")
     elif name in GROWING_MODELS:
         g, d = ProGenerator(z_dim, image_shape, classes), ProDiscriminator(image_shape, classes)
     else:

@@ -9,18 +9,26 @@ from gan_core.data.datasets import IMAGE_DATASETS, TOY_DATASETS
 from gan_core.nn.losses import LOSS_NAMES, get_loss
 from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES
 
+# The defaults that depend on the data, chosen by measurement (benchmarks/recipes.py, benchmarks/RESULTS.md):
+LABELLED_IMAGE_MODEL = "cgan-mlp-proj"  # mnist, fashion: conditional MLP GAN with a projection discriminator
+UNLABELLED_IMAGE_MODEL = "dcgan"  # folder:PATH datasets
+FAST_LR_MODELS = ("mlp", "cgan-mlp", "cgan-mlp-proj")  # MLP image models learn fastest at IMAGE_MLP_LR
+IMAGE_MLP_LR = 5e-4
+BASE_LR = 2e-4  # toys, and the convolutional models (DCGAN's Adam 2e-4)
+IMAGE_EMA_DECAY = 0.999  # image models sample from an EMA of G's weights (with a warm-up: trainer.ema_warmup)
+
 
 @dataclass
 class TrainConfig:
     """Everything that defines a training run. None means "the dataset's default" (see `resolved`)."""
 
     dataset: str = "ring8"
-    model: str | None = None  # toy for 2-D data, cgan-mlp for labelled images, dcgan otherwise
+    model: str | None = None  # toy for 2-D data, LABELLED_IMAGE_MODEL for mnist/fashion, dcgan otherwise
     loss: str = "nonsaturating"
     z_dim: int | None = None  # 2 for toys (a plane G maps onto the data), 64 for images
     batch_size: int | None = None  # 256 for toys (cheap points), 64 for images
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float | None = None  # IMAGE_MLP_LR for MLP image models, BASE_LR otherwise
+    lr_d: float | None = None
     beta1: float = 0.5
     beta2: float = 0.999
     n_critic: int | None = None  # D steps per G step; 5 for wgan-gp, else 1
@@ -28,7 +36,7 @@ class TrainConfig:
     r1_gamma: float = 0.0  # R1 penalty gamma; 0 = off
     label_smoothing: float = 0.0  # one-sided: real target 1 - s
     augment: bool = False  # DiffAugment translation + cutout
-    ema_decay: float = 0.0  # EMA of generator weights; 0 = off, 0.999 typical
+    ema_decay: float | None = None  # EMA of G's weights; 0 = off; IMAGE_EMA_DECAY for images, off for toys
     seed: int = 0
     device: str = "auto"
     steps: int | None = None  # budget in steps ...
@@ -44,11 +52,17 @@ class TrainConfig:
     def resolved(self) -> TrainConfig:
         """A copy with every None default filled in for this dataset and loss."""
         toy = self.dataset in TOY_DATASETS
-        model = self.model or ("toy" if toy else "cgan-mlp" if self.dataset in IMAGE_DATASETS else "dcgan")
+        model = self.model or ("toy" if toy else LABELLED_IMAGE_MODEL if self.dataset in IMAGE_DATASETS
+                               else UNLABELLED_IMAGE_MODEL)
         z_dim = self.z_dim or (2 if toy else 64)
         n_critic = self.n_critic or get_loss(self.loss).default_n_critic
         batch_size = self.batch_size or (256 if toy else 64)
-        return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size)
+        lr = IMAGE_MLP_LR if model in FAST_LR_MODELS else BASE_LR
+        lr_g = self.lr_g if self.lr_g is not None else lr
+        lr_d = self.lr_d if self.lr_d is not None else lr
+        ema_decay = self.ema_decay if self.ema_decay is not None else (0.0 if toy else IMAGE_EMA_DECAY)
+        return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size,
+                       lr_g=lr_g, lr_d=lr_d, ema_decay=ema_decay)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a one-line message for anything a run cannot use."""
@@ -65,7 +79,7 @@ class TrainConfig:
                              "use model toy for 2-D datasets and an image model for image datasets")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
-            if not _finite(value) or value <= 0 or value > 1:
+            if value is not None and (not _finite(value) or value <= 0 or value > 1):
                 raise ValueError(f"{name} must be a number in (0, 1], got {value}")
         if self.batch_size is not None and (not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096):
             raise ValueError(f"batch size must be an integer in 1..4096, got {self.batch_size}")
@@ -81,7 +95,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not _finite(value) or not 0 <= value <= top:
                 raise ValueError(f"{name} must be in [0, {top:g}], got {value}")
-        if not _finite(self.ema_decay) or not (self.ema_decay == 0 or 0.5 <= self.ema_decay < 1):
+        if self.ema_decay is not None and (not _finite(self.ema_decay)
+                                           or not (self.ema_decay == 0 or 0.5 <= self.ema_decay < 1)):
             raise ValueError(f"ema_decay must be 0 (off) or in [0.5, 1), got {self.ema_decay}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
             raise ValueError(f"steps must be a positive integer, got {self.steps}")

@@ -47,7 +47,7 @@ def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> TrainCon
     unknown = set(changes) - set(LIVE_HPARAMS)
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))} during a run; live: {', '.join(LIVE_HPARAMS)}")
-    return replace(config, **changes).validate()
+    return replace(config, **changes).resolved().validate()  # None: back to the dataset's default
 
 
 def make_adam(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
@@ -160,7 +160,7 @@ class Trainer:
         self.opt_g.step()
         self.D.requires_grad_(True)
         if self.ema is not None:
-            _ema_update(self.ema, self.G, cfg.ema_decay)
+            _ema_update(self.ema, self.G, ema_warmup(cfg.ema_decay, self.step_count))
 
         self.step_count += 1
         self.images_seen += batch * cfg.n_critic
@@ -327,6 +327,16 @@ class Trainer:
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+def ema_warmup(decay: float, step: int) -> float:
+    """The EMA decay used at `step`: min(decay, (1 + step) / (10 + step)).
+
+    Early on the average follows G closely, so an EMA generator is not stuck near its random start for the
+    first ~1/(1 - decay) steps (1000 steps at 0.999: about 20 s of MNIST on 2 CPU cores). A Python float:
+    no host sync.
+    """
+    return min(decay, (1 + step) / (10 + step))
 
 
 @torch.no_grad()

@@ -1,0 +1,213 @@
+"""Recipe ablation for conditional MNIST: the old default, each step toward the new one, and alternatives.
+
+For every recipe and every budget B it runs what a user would run:
+`gan train --dataset mnist --seconds B [the recipe's flags] --out DIR`, then `gan eval --model DIR/generator
+--json`, and keeps what eval reports from each classifier it has (the project classifier and, once shipped,
+the independent judge): class accuracy and Fréchet distance. A generator is judged by the lower accuracy.
+
+The issue-19 targets, checked on the new default (the recipe with no flags): at least 90% class accuracy on
+both classifiers within 60 s and 97% within 300 s, and at 180 s a Fréchet distance within 3x the shipped
+mnist-cgan's (from each classifier, same n and seed). The new default also runs at TARGET_BUDGETS.
+
+Writes benchmarks/results/recipes.json and prints a Markdown table (for benchmarks/RESULTS.md).
+Run: python -m benchmarks.recipes [--budgets 60,180,600] [--recipes old-default,new-default] [--n 2000]
+Total time is about (recipes x sum of budgets) plus ~40 s per run for start-up and evaluation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import REPO, hardware, write_result
+
+TARGET_BUDGETS = (60.0, 180.0, 300.0)  # the budgets the targets name
+ACCURACY_TARGETS = ((60.0, 0.90), (300.0, 0.97))  # (budget s, lowest class accuracy of the two classifiers)
+FD_TARGET_BUDGET, FD_TARGET_RATIO = 180.0, 3.0
+REFERENCE_MODEL = "mnist-cgan"  # the shipped model the Fréchet-distance target is relative to
+
+# Columns, in order, when eval reports them; any other numeric "*accuracy*" / "*frechet*" key is added after.
+KNOWN_METRICS = (
+    ("class_accuracy", "acc (classifier)"), ("judge_class_accuracy", "acc (judge)"),
+    ("judged_class_accuracy", "acc (lower)"), ("classifier_frechet_distance", "FD (classifier)"),
+    ("judge_frechet_distance", "FD (judge)"), ("modes_covered", "modes"), ("high_quality", "high quality"))
+
+
+@dataclass(frozen=True)
+class Recipe:
+    slug: str
+    what: str
+    flags: tuple[str, ...]  # `gan train` flags on top of --dataset/--seconds; () = the defaults
+
+
+OLD_DEFAULT = ("--model", "cgan-mlp", "--lr", "2e-4", "--ema-decay", "0", "--batch-size", "64",
+               "--loss", "nonsaturating")
+RECIPES = (
+    Recipe("old-default", "cgan-mlp, Adam 2e-4, no EMA (the default before issue 19)", OLD_DEFAULT),
+    Recipe("ema", "+ EMA 0.999 of G's weights (with warm-up)", ("--model", "cgan-mlp", "--lr", "2e-4",
+                                                               "--ema-decay", "0.999")),
+    Recipe("lr", "+ Adam 5e-4 for G and D", ("--model", "cgan-mlp", "--lr", "5e-4", "--ema-decay", "0.999")),
+    Recipe("new-default", "+ projection discriminator (cgan-mlp-proj): the new default, no flags", ()),
+    Recipe("ttur", "new default with TTUR: D at 1e-3, G at 5e-4", ("--lr-d", "1e-3")),
+    Recipe("batch128", "new default at batch 128, Adam 7e-4", ("--batch-size", "128", "--lr", "7e-4")),
+    Recipe("hinge", "new default with the hinge loss", ("--loss", "hinge")),
+    Recipe("cgan-dcgan", "conv generator + projection conv discriminator, Adam 2e-4, EMA", ("--model", "cgan-dcgan")),
+    Recipe("cgan-progan", "progressive growing 7->14->28 with fade-in, EMA", ("--model", "cgan-progan")),
+)
+
+
+def run(cmd: list[str], timeout: float) -> str:
+    """Run a `gan` command in the repository; its stdout, or RuntimeError with the end of its stderr."""
+    done = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:5])}... exited {done.returncode}: {done.stderr.strip()[-400:]}")
+    return done.stdout
+
+
+def evaluate(model: str, n: int, seed: int) -> dict[str, Any]:
+    out = run([sys.executable, "-m", "gan_core", "eval", "--model", model, "--n", str(n), "--seed", str(seed),
+               "--json"], timeout=900)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def metrics_of(result: dict[str, Any]) -> dict[str, float]:
+    """The numeric quality figures of one eval result: KNOWN_METRICS first, then other accuracy/FD keys."""
+    out = {key: float(result[key]) for key, _ in KNOWN_METRICS if _number(result.get(key))}
+    for key, value in result.items():
+        if key not in out and _number(value) and ("accuracy" in key or "frechet" in key):
+            out[key] = float(value)
+    accuracies = [v for k, v in out.items() if k.endswith("class_accuracy") and k != "judged_class_accuracy"]
+    if accuracies:
+        out["judged_class_accuracy"] = min(accuracies + [out.get("judged_class_accuracy", 1.0)])
+    return out
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def train_and_evaluate(recipe: Recipe, budget: float, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    out = folder / f"{recipe.slug}-{budget:g}"
+    cmd = [sys.executable, "-m", "gan_core", "train", "--dataset", args.dataset, "--seconds", f"{budget:g}",
+           "--seed", str(args.seed), "--out", str(out), "--no-progress", *recipe.flags]
+    if args.data_limit:
+        cmd += ["--data-limit", str(args.data_limit)]
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    run(cmd, timeout=budget + 900)
+    wall = time.perf_counter() - started
+    meta = json.loads((out / "generator.json").read_text())
+    result = evaluate(str(out / "generator"), args.n, args.seed)
+    row = {"recipe": recipe.slug, "budget_s": budget, "steps": meta.get("steps"),
+           "images_seen": meta.get("images_seen"), "train_seconds": meta.get("train_seconds"),
+           "command": meta.get("command"), "config": {k: meta["config"].get(k) for k in (
+               "model", "loss", "batch_size", "lr_g", "lr_d", "ema_decay", "r1_gamma", "augment")},
+           "wall_s": round(wall, 1), "loadavg_1m_before": round(load_before, 2),
+           "loadavg_1m_after": round(os.getloadavg()[0], 2), **metrics_of(result)}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def check_targets(rows: list[dict[str, Any]], reference: dict[str, float] | None) -> dict[str, Any]:
+    """The issue-19 targets on the new default's run at each target budget; None where it was not measured."""
+    new = {r["budget_s"]: r for r in rows if r["recipe"] == "new-default"}
+    out: dict[str, Any] = {}
+    for budget, target in ACCURACY_TARGETS:
+        value = new.get(budget, {}).get("judged_class_accuracy")
+        out[f"accuracy_{target:.0%}_within_{budget:g}s"] = {"value": value, "met": None if value is None
+                                                            else value >= target}
+    at = new.get(FD_TARGET_BUDGET)
+    for key in ("classifier_frechet_distance", "judge_frechet_distance"):
+        if at is None or reference is None or key not in at or key not in reference:
+            out[f"{key}_at_{FD_TARGET_BUDGET:g}s"] = None
+            continue
+        ratio = at[key] / max(reference[key], 1e-12)
+        out[f"{key}_at_{FD_TARGET_BUDGET:g}s"] = {"value": at[key], "reference": reference[key],
+                                                  "ratio": round(ratio, 2), "met": ratio <= FD_TARGET_RATIO}
+    return out
+
+
+def markdown(rows: list[dict[str, Any]], reference: dict[str, float] | None = None) -> str:
+    """One row per (recipe, budget), a column per KNOWN_METRICS entry any run reported (the JSON has the rest)."""
+    keys = [k for k, _ in KNOWN_METRICS if any(k in r for r in rows)]
+    labels = dict(KNOWN_METRICS)
+    head = ["recipe", "budget s", "steps"] + [labels[k] for k in keys]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["recipe"], f"{r['budget_s']:g}", str(r.get("steps", ""))]
+        cells += [_cell(k, r.get(k)) for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    if reference:
+        cells = [f"shipped {REFERENCE_MODEL}", "", ""] + [_cell(k, reference.get(k)) for k in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(key: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if "accuracy" in key or key == "high_quality":
+        return f"{100 * value:.1f}%"
+    return f"{value:g}" if key == "modes_covered" else f"{value:.3g}"
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", default="60,180,600", help="training seconds, comma-separated")
+    parser.add_argument("--recipes", default=",".join(r.slug for r in RECIPES),
+                        help=f"comma-separated, from: {', '.join(r.slug for r in RECIPES)}")
+    parser.add_argument("--no-target-budgets", action="store_true",
+                        help=f"do not also run the new default at {', '.join(f'{b:g}' for b in TARGET_BUDGETS)} s")
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--data-limit", type=int, help="train on the first N images only (quick checks)")
+    parser.add_argument("--n", type=int, default=2000, help="samples per evaluation")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reference", default=REFERENCE_MODEL, help="shipped model for the FD target ('' = none)")
+    parser.add_argument("--name", default="recipes", help="result name: benchmarks/results/NAME.json")
+    args = parser.parse_args(argv)
+    try:
+        budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
+    except ValueError:
+        parser.error(f"--budgets must be numbers of seconds, got {args.budgets!r}")
+    by_slug = {r.slug: r for r in RECIPES}
+    unknown = [s for s in args.recipes.split(",") if s not in by_slug]
+    if unknown or not budgets or any(b <= 0 for b in budgets):
+        parser.error(f"unknown recipe(s) {', '.join(unknown)}" if unknown else "--budgets must be positive")
+    recipes = [by_slug[s] for s in args.recipes.split(",")]
+    rows, failed = [], []
+    with tempfile.TemporaryDirectory(prefix="recipes-") as tmp:
+        for recipe in recipes:
+            extra = () if args.no_target_budgets or recipe.slug != "new-default" else TARGET_BUDGETS
+            for budget in sorted(set(budgets) | set(extra)):
+                try:
+                    rows.append(train_and_evaluate(recipe, budget, args, Path(tmp)))
+                except (RuntimeError, subprocess.TimeoutExpired, OSError, json.JSONDecodeError) as exc:
+                    print(f"{recipe.slug} at {budget:g}s failed: {exc}", file=sys.stderr)
+                    failed.append({"recipe": recipe.slug, "budget_s": budget, "error": str(exc)[-400:]})
+    reference = None
+    if args.reference and args.dataset == "mnist":
+        try:
+            reference = metrics_of(evaluate(args.reference, args.n, args.seed))
+        except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            print(f"reference {args.reference} not evaluated: {exc}", file=sys.stderr)
+    table = markdown(rows, reference)
+    print(table)
+    targets = check_targets(rows, reference)
+    verdicts = [t["met"] for t in targets.values() if t is not None and t["met"] is not None]
+    return write_result(args.name, {
+        "target_met": all(verdicts) if len(verdicts) == len(targets) else None,
+        "dataset": args.dataset, "budgets_s": budgets, "n": args.n, "seed": args.seed,
+        "data_limit": args.data_limit, "recipes": {r.slug: {"what": r.what, "flags": list(r.flags)} for r in recipes},
+        "rows": rows, "failed": failed, "reference": {"model": args.reference, **(reference or {})},
+        "targets": targets, "markdown": table, "hardware": hardware()})
+
+
+if __name__ == "__main__":
+    main()
