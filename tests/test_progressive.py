@@ -1,12 +1,15 @@
 """Progressive growing (gan_core.nn.progressive): the schedule, each stage's shapes, the fade-in blend,
-a real training run that records resolution and alpha, and a checkpoint saved mid-growth."""
+a real training run that records resolution and alpha and keeps a sample grid per stage, and a checkpoint
+saved mid-growth."""
+import numpy as np
 import pytest
 import torch
 
-from gan_core import TrainConfig, Trainer, build_models
+from gan_core import JobState, JobStatus, TrainConfig, Trainer, build_models, live_panel_data
 from gan_core.data.datasets import load_dataset
 from gan_core.io.checkpoint import build_from_meta, load_checkpoint, read_meta
 from gan_core.nn.progressive import DEFAULT_GROW_STEPS, grow_schedule, run_fraction
+from gan_core.train.history import MetricsHistory
 
 
 def models(conditional=True, size=28):
@@ -125,3 +128,53 @@ def test_a_checkpoint_saved_mid_growth_reloads_at_the_same_stage(grown_trainer, 
     finally:
         for module in (trainer.G, trainer.D, trainer.ema):
             module.set_stage(2, 1.0)
+
+
+def test_each_stage_keeps_a_sample_grid_at_its_own_resolution(grown_trainer):
+    """One small grid per stage: 7x7 and 14x14 as each stage ended (the step before the next fades in), 28x28
+    the latest snapshot's; each at its stage's own pixels, from the fixed noise, one row per 10 classes."""
+    from gan_core.explore.latent import class_labels
+    from gan_core.train.stages import stage_picks
+
+    history = grown_trainer.history
+    stages = history.stage_samples()
+    fade_in_steps = [step for step, _ in history.events()]
+    assert [(s.resolution, s.final) for s in stages] == [(7, True), (14, True), (28, False)]
+    assert [s.step for s in stages[:2]] == fade_in_steps == [9, 27] and stages[2].step == 60
+    for s in stages:
+        assert s.samples.dtype == np.uint8 and s.samples.shape == (30, 1, s.resolution, s.resolution)
+        assert (s.nrow, s.size) == (10, 28)
+    picks, nrow = stage_picks(80, 10)
+    assert nrow == 10 and class_labels(80, 10)[picks].tolist() == list(range(10)) * 3, "each row: classes 0-9"
+    last_step, last_snapshot = history.latest_snapshot()
+    assert last_step == 60 and np.array_equal(stages[2].samples, last_snapshot[picks])
+    step_one = history.snapshots()[0][1][picks][..., ::4, ::4]  # step 1, also at 7x7: the kept grid is later
+    assert not np.array_equal(stages[0].samples, step_one)
+    mirror = MetricsHistory()  # the grids cross the worker pipe with the history's delta
+    delta, cursor = history.delta()
+    mirror.apply_delta(delta)
+    assert [(s.resolution, s.step) for s in mirror.stage_samples()] == [(s.resolution, s.step) for s in stages]
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(mirror.stage_samples(), stages, strict=True))
+    assert history.delta(cursor)[0]["stages"] == [], "a grid is sent once, until it changes"
+    data = live_panel_data(_StubJob(grown_trainer))
+    assert [s.resolution for s in data.stages] == [7, 14, 28]
+
+
+def test_a_run_that_does_not_grow_keeps_no_stage_grids(mnist_dir):
+    config = TrainConfig(dataset="mnist", model="cgan-mlp", steps=2, batch_size=8, data_limit=64, log_every=1,
+                         snapshot_every=1, seed=0, device="cpu", data_dir=str(mnist_dir))
+    trainer = Trainer(config, dataset=load_dataset("mnist", mnist_dir, limit=64))
+    trainer.step(), trainer.step()
+    assert len(trainer.history.snapshots()) == 2 and trainer.history.stage_samples() == []
+    assert "resolution" not in trainer.history.rows()[-1]
+    assert live_panel_data(_StubJob(trainer)).stages == []
+
+
+class _StubJob:
+    """What live_panel_data reads of a job: its config, status and trainer."""
+
+    def __init__(self, trainer):
+        self.trainer, self.config = trainer, trainer.config
+
+    def status(self):
+        return JobStatus(JobState.RUNNING, step=self.trainer.step_count)

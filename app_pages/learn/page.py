@@ -164,7 +164,9 @@ else:
 # ------------------------------------------------------------------ 6
 st.header("6 · Where the field went")
 st.markdown("- **Progressive growing** (Karras et al. 2017, *Progressive Growing of GANs*): train at 4×4, then add "
-            "layers up to 1024×1024 — stable high-resolution training.\n"
+            "layers up to 1024×1024 — stable high-resolution training. Watch it on MNIST: "
+            f"{preset_link('progressive-mnist')} on the Train page grows 7×7 → 14×14 → 28×28, charts the resolution "
+            "and fade-in α, and keeps a sample grid of each stage.\n"
             "- **Controllability**: StyleGAN (Karras et al. 2019, *A Style-Based Generator Architecture for GANs*) "
             "maps z to an intermediate w that modulates every layer, separating coarse (pose) from fine (texture) "
             "attributes.\n"

@@ -1,4 +1,5 @@
-"""Altair charts of a training run: losses, D outputs, gradient norms, speed and quality metrics.
+"""Altair charts of a training run: losses, D outputs, gradient norms, speed, quality metrics and, for a
+progressive run, its resolution and fade-in alpha.
 
 Every chart is built from plain copies of the job's history (rows, evals, events), smooths with
 a rolling mean, shows raw and smoothed values on hover, marks hyper-parameter changes with a
@@ -20,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from gan_core.io import palette
+from gan_core.nn.progressive import NUM_STAGES
+from gan_core.train.stages import GROWTH_EVENT_PREFIX
 
 CURRENT_RUN = "this run"
 STEP_FORMAT = ",.0f"  # whole steps: a single point read "500.000000" with Vega's default format
@@ -36,6 +39,9 @@ CHARTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "speed": ("Images per second", [("images_per_s", "images/s")]),
 }
 NOT_METRICS = {"step", "epoch", "time"}
+GROWTH_COLUMNS = [("resolution", "resolution"), ("fade_alpha", "fade-in α")]  # history keys of a growing run
+GROWTH_COLOURS = {"resolution": palette.RESOLUTION, "fade-in α": palette.FADE_ALPHA}
+GROWTH_HEADROOM = 1.2  # both y scales end 20% above their top value: the stage-change labels sit clear of the lines
 
 
 LINES_SCHEMA = pa.schema([("step", pa.int64()), ("series", pa.string()), ("value", pa.float64()),
@@ -180,6 +186,51 @@ def quality_specs(evals: list[dict[str, Any]], events: list[tuple[int, str]] | N
         specs.append((key, _spec(data, label, height, False, events or [], points=True, presenter=presenter,
                                  series=(label,))))
     return specs
+
+
+@functools.lru_cache(maxsize=16)
+def _growth_template(height: int, presenter: bool, with_events: bool, resolutions: tuple[int, ...]) -> dict[str, Any]:
+    """Resolution (a step line, left axis in N×N) and fade-in alpha (right axis, 0..1) over steps, reading
+    the named datasets "lines" and "events"."""
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(**LEGEND),
+                       scale=alt.Scale(domain=list(GROWTH_COLOURS), range=list(GROWTH_COLOURS.values())))
+    x = alt.X("step:Q", title="step", axis=alt.Axis(format=STEP_FORMAT, tickMinStep=1))
+    tooltip = [alt.Tooltip("series:N"), alt.Tooltip("step:Q", format=STEP_FORMAT),
+               alt.Tooltip("raw:Q", title="value", format=".3~g")]
+    base = alt.Chart(alt.NamedData("lines"))
+    resolution = base.transform_filter(alt.datum.series == "resolution").mark_line(
+        interpolate="step-after", clip=True).encode(
+        x=x, color=colour, tooltip=tooltip,
+        y=alt.Y("raw:Q", title="resolution", scale=alt.Scale(domain=[0, GROWTH_HEADROOM * max(resolutions)]),
+                axis=alt.Axis(values=list(resolutions), labelExpr="datum.value + '×' + datum.value")))
+    alpha = base.transform_filter(alt.datum.series == "fade-in α").mark_line(clip=True).encode(
+        x=x, color=colour, tooltip=tooltip,
+        y=alt.Y("raw:Q", title="fade-in α", scale=alt.Scale(domain=[0, GROWTH_HEADROOM]),
+                axis=alt.Axis(orient="right", values=[0, 0.25, 0.5, 0.75, 1], format=".2~f")))
+    chart: alt.TopLevelMixin = alt.layer(resolution, alpha).resolve_scale(y="independent")
+    if with_events:
+        chart = _with_events(chart, alt.NamedData("events"))
+    chart = chart.properties(title="Resolution and fade-in α", height=height)
+    spec = styled(chart, presenter).to_dict(validate=False)
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    return spec
+
+
+def growth_spec(rows: list[dict[str, Any]], events: list[tuple[int, str]] | None = None, size: int | None = None,
+                height: int = 140, presenter: bool = False) -> dict[str, Any] | None:
+    """A progressive run's resolution and fade-in alpha over steps, a rule where each stage starts to fade in;
+    None for a run that does not grow (its rows have no resolution). `size`: the full image size (axis ticks at
+    each stage's resolution; else at the resolutions seen so far)."""
+    seen = {int(r["resolution"]) for r in rows if r.get("resolution") is not None}
+    if not seen:
+        return None
+    resolutions = tuple(size >> k for k in range(NUM_STAGES - 1, -1, -1)) if size else tuple(sorted(seen))
+    stage_events = [(step, text) for step, text in events or [] if text.startswith(GROWTH_EVENT_PREFIX)]
+    spec = copy.deepcopy(_growth_template(height, presenter, bool(stage_events), resolutions))
+    spec["datasets"] = {"lines": series_table(rows, GROWTH_COLUMNS)}
+    if stage_events:
+        spec["datasets"]["events"] = events_table(stage_events)
+    return spec
 
 
 def styled(chart: alt.TopLevelMixin, presenter: bool = False) -> alt.TopLevelMixin:

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.train import charts
+from app_pages.train import charts, growth
 from app_pages.train.scope import FormScope
 from app_pages.train.session_job import past_runs, session_job
 from gan_core import JobState, JobStatus, LivePanelData, WorkerJob, live_panel_data
@@ -115,7 +115,8 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
         st.info("Choose a set-up (or a preset) and press **Start**.")
         return
     data = live_data(job)
-    st.markdown(status_line(data.status, data.kind))
+    line, stage_note = status_line(data.status, data.kind), growth.growth_status(data.rows)
+    st.markdown(line if stage_note is None else f"{line} · {stage_note}")  # a progressive run: its resolution and α
     show_diagnoses(data.diagnoses)
     st.space(TOOLBAR_CLEARANCE)
     left, right = st.columns([3, 2]) if not presenter else st.columns([1, 1])
@@ -124,6 +125,10 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
         if loss not in ("minimax", "nonsaturating"):
             st.caption(f"With the {loss} loss D outputs a score, not a probability: the D(x) chart shows "
                        "sigmoid(score), useful only as a trend.")
+        size = data.stages[-1].size if data.stages else None
+        growth_spec = charts.growth_spec(data.rows, data.events, size, presenter=presenter)  # None: not growing
+        if growth_spec is not None:
+            st.vega_lite_chart(spec=growth_spec, width="stretch")
         for name in ("losses", "outputs", "grads", "speed"):
             spec = charts.metric_spec(name, data.rows, smoothing, data.events, compare, height, presenter)
             st.vega_lite_chart(spec=spec, width="stretch")
@@ -139,6 +144,7 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
                 rows_note = f"; row k shows class k (0…{data.num_classes - 1})"
             st.image(sample[1], caption=f"Samples from fixed noise, step {sample[0]}{rows_note}", width="stretch",
                      output_format="PNG")  # sent as made: "auto" re-encodes PNG bytes as JPEG every second
+        growth.draw_stage_samples(data.stages, id(job), presenter)
         if data.spread is not None:
             s = data.spread
             st.metric("Modes covered", f"{s['modes_covered']} / {s['num_modes']}", help=MODES_COVERED_RULE)

@@ -15,4 +15,6 @@ FAKE_OUTLINE_WIDTH = 0.6  # points (matplotlib linewidths)
 HIGHLIGHT = "#d62728"  # red: the one current sample on Explore
 PATH = "#6a3d9a"  # purple: an interpolation path between samples
 D_STAR = "#1f77b4"  # blue: the discriminator's curve D*(x)
+RESOLUTION = "#555555"  # dark grey: the resolution a progressive run trains at (Train page)
+FADE_ALPHA = "#9467bd"  # violet: the fade-in alpha of a progressive run's new stage (Train page)
 D_MAP = "RdBu"  # the playground's heat map of D(x): blue = "real", red = "fake"

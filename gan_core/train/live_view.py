@@ -11,7 +11,8 @@ SPREAD_HISTORY = 60  # snapshots looked back on to tell a collapse that hops bet
 
 
 def live_panel_data(job: Any) -> LivePanelData:
-    """Status, metric copies, the latest snapshot, the toy spread and the warnings of a TrainingJob or WorkerJob."""
+    """Status, metric copies, the latest snapshot, the toy spread, a growing run's stage grids and the warnings of
+    a TrainingJob or WorkerJob."""
     status = job.status()
     trainer = job.trainer
     if trainer is None:
@@ -30,4 +31,5 @@ def live_panel_data(job: Any) -> LivePanelData:
     diagnoses = diagnose(status.state, status.message, rows, cfg.loss, evals, spread, spread_history)
     return LivePanelData(status=status, dataset=cfg.dataset, diagnoses=diagnoses, rows=rows, evals=evals,
                          events=events, snapshot=snapshot, kind=trainer.kind, spread=spread,
-                         conditional=trainer.conditional, num_classes=trainer.num_classes)
+                         conditional=trainer.conditional, num_classes=trainer.num_classes,
+                         stages=history.stage_samples())

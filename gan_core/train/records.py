@@ -12,7 +12,7 @@ import numpy as np
 
 from gan_core.eval.diagnostics import Diagnosis
 from gan_core.train.config import TrainConfig
-from gan_core.train.history import MetricsHistory
+from gan_core.train.history import MetricsHistory, StageSample
 
 
 class JobState(StrEnum):
@@ -85,3 +85,4 @@ class LivePanelData:
     spread: dict[str, Any] | None = None  # toy runs: modes covered and how the points spread (toy_coverage)
     conditional: bool = False
     num_classes: int | None = None
+    stages: list[StageSample] = field(default_factory=list)  # progressive runs: one sample grid per stage reached

@@ -24,7 +24,7 @@ from gan_core.io.checkpoint import save_checkpoint
 from gan_core.nn.augment import diff_augment
 from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
 from gan_core.nn.models import CONDITIONAL_MODELS, build_models
-from gan_core.nn.progressive import run_fraction
+from gan_core.nn.progressive import grow_schedule, run_fraction
 from gan_core.train.config import TrainConfig
 from gan_core.train.history import MetricsHistory
 from gan_core.train.loop import (
@@ -35,6 +35,7 @@ from gan_core.train.loop import (
     is_record_step,
     is_snapshot_step,
 )
+from gan_core.train.stages import GROWTH_EVENT, stage_picks, stage_sample
 
 LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
                 "label_smoothing", "augment", "ema_decay", "loss")
@@ -101,6 +102,7 @@ class Trainer:
         self.fixed_z = sample_latents(n_fixed, cfg.z_dim, seed=cfg.seed + 7919, device=self.device)
         self.fixed_labels = (class_labels(n_fixed, self.num_classes, "balanced", device=self.device)
                              if self.conditional else None)
+        self._stage_picks, self._stage_nrow = stage_picks(n_fixed, self.num_classes)  # progressive runs' grids
         self.history = MetricsHistory()
         self.step_count = 0
         self.images_seen = 0
@@ -203,12 +205,14 @@ class Trainer:
         """Progressive growing: G, D and the EMA copy take the stage and fade-in alpha for how far the run is."""
         before = self.G.stage
         fraction = run_fraction(self.config, self.step_count, self.train_seconds)
+        if self.step_count and grow_schedule(fraction)[0] > before:
+            self._keep_stage_sample(final=True)  # the stage that ends, as it ends
         for module in (self.G, self.D, self.ema):
             if module is not None:
                 module.set_progress(fraction)
         if self.G.stage > before:
             size = self.G.resolution(self.data.shape[-1])
-            self.history.add_event(self.step_count, f"growing: {size}×{size} fades in")
+            self.history.add_event(self.step_count, GROWTH_EVENT.format(size=size))
 
     @property
     def kind(self) -> str:
@@ -242,14 +246,22 @@ class Trainer:
         return out.float().cpu()
 
     def snapshot(self) -> np.ndarray:
-        """Samples of the fixed noise, stored in the history (uint8 images or float points)."""
+        """Samples of the fixed noise, stored in the history (uint8 images or float points); a progressive
+        run also keeps a few of them as its stage's latest grid."""
         out = self.generate(self.fixed_z, self.fixed_labels)
-        if self.data.kind == "image":
-            arr = ((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-        else:
-            arr = out.numpy()
+        arr = _to_uint8(out) if self.data.kind == "image" else out.numpy()
         self.history.add_snapshot(self.step_count, arr)
+        if self.grows:
+            self._keep_stage_sample(arr[self._stage_picks])
         return arr
+
+    def _keep_stage_sample(self, full_size: np.ndarray | None = None, final: bool = False) -> None:
+        """The stage's grid of a few fixed-noise samples (these samples, else generated now) at its own resolution."""
+        if full_size is None:
+            labels = self.fixed_labels[self._stage_picks] if self.fixed_labels is not None else None
+            full_size = _to_uint8(self.generate(self.fixed_z[self._stage_picks], labels))
+        resolution = self.G.resolution(self.data.shape[-1])
+        self.history.set_stage_sample(stage_sample(self.step_count, full_size, resolution, self._stage_nrow, final))
 
     # ------------------------------------------------------------ live changes, good state, saving
 
@@ -322,6 +334,11 @@ class Trainer:
     def save(self, path, **extra: Any):
         """Write a checkpoint of the (EMA) generator and the discriminator; returns the weights path."""
         return save_checkpoint(path, self.sampling_generator, self.metadata(**extra), self.D)
+
+
+def _to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Images in [-1, 1] as uint8 0..255."""
+    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
 
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
