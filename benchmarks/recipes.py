@@ -1,9 +1,11 @@
 """Recipe ablation for conditional MNIST: the old default, each step toward the new one, and alternatives.
 
-For every recipe and every budget B it runs what a user would run:
-`gan train --dataset mnist --seconds B [the recipe's flags] --out DIR`, then `gan eval --model DIR/generator
---json`, and keeps what eval reports from each classifier it has (the project classifier and, once shipped,
-the independent judge): class accuracy and Fréchet distance. A generator is judged by the lower accuracy.
+For every recipe it runs what a user would run, `gan train --dataset mnist --seconds B [the recipe's flags]`,
+once at its longest budget B with `--save-at-seconds` for the shorter ones (nothing in such a run depends on
+its budget, so the checkpoint at 60 s of a 600 s run is the 60 s run's; growing models, whose schedule follows
+the budget, run once per budget), then `gan eval --json` of each checkpoint, and keeps what eval reports
+from both classifiers (the project classifier and the independent judge): class accuracy and Fréchet
+distance. A generator is judged by the lower accuracy.
 
 The issue-19 targets, checked on the new default (the recipe with no flags): at least 90% class accuracy on
 both classifiers within 60 s and 97% within 300 s, and at 180 s a Fréchet distance within 3x the shipped
@@ -11,7 +13,9 @@ mnist-cgan's (from each classifier, same n and seed). The new default also runs 
 
 Writes benchmarks/results/recipes.json and prints a Markdown table (for benchmarks/RESULTS.md).
 Run: python -m benchmarks.recipes [--budgets 60,180,600] [--recipes old-default,new-default] [--n 2000]
-Total time is about (recipes x sum of budgets) plus ~40 s per run for start-up and evaluation.
+[--parallel 2]. Total time is about (recipes x the longest budget + growing recipes x the others) / parallel,
+plus ~40 s per checkpoint for evaluation. `--parallel 2` on 2 cores gives each run one core (the default
+trainer uses one torch thread on 2 cores anyway); evaluations wait until every run has finished.
 """
 from __future__ import annotations
 
@@ -22,11 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import REPO, hardware, write_result
+from gan_core.nn.models import GROWING_MODELS
 
 TARGET_BUDGETS = (60.0, 180.0, 300.0)  # the budgets the targets name
 ACCURACY_TARGETS = ((60.0, 0.90), (300.0, 0.97))  # (budget s, lowest class accuracy of the two classifiers)
@@ -63,17 +69,19 @@ RECIPES = (
 )
 
 
-def run(cmd: list[str], timeout: float) -> str:
+def run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> str:
     """Run a `gan` command in the repository; its stdout, or RuntimeError with the end of its stderr."""
-    done = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(cmd, cwd=str(REPO), capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[2:5])}... exited {done.returncode}: {done.stderr.strip()[-400:]}")
     return done.stdout
 
 
-def evaluate(model: str, n: int, seed: int) -> dict[str, Any]:
+def evaluate(model: str, n: int, seed: int, threads: int | None = None) -> dict[str, Any]:
+    """`gan eval --json` of a checkpoint; `threads` caps its torch threads (when runs share the cores)."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else None
     out = run([sys.executable, "-m", "gan_core", "eval", "--model", model, "--n", str(n), "--seed", str(seed),
-               "--json"], timeout=900)
+               "--json"], timeout=900, env=env)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -93,26 +101,88 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def train_and_evaluate(recipe: Recipe, budget: float, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    out = folder / f"{recipe.slug}-{budget:g}"
-    cmd = [sys.executable, "-m", "gan_core", "train", "--dataset", args.dataset, "--seconds", f"{budget:g}",
-           "--seed", str(args.seed), "--out", str(out), "--no-progress", *recipe.flags]
+@dataclass(frozen=True)
+class TrainRun:
+    """One `gan train` run of a recipe: `seconds` long, also saved at each of `save_at` (shorter budgets)."""
+
+    recipe: Recipe
+    seconds: float
+    save_at: tuple[float, ...] = ()
+
+    def checkpoints(self, folder: Path) -> list[tuple[float, Path]]:
+        out = folder / f"{self.recipe.slug}-{self.seconds:g}"
+        return [(b, out / f"generator-at-{b:g}s") for b in self.save_at] + [(self.seconds, out / "generator")]
+
+
+def plan_runs(recipes: list[Recipe], budgets: list[float], extra: dict[str, tuple[float, ...]]) -> list[TrainRun]:
+    """One run per recipe at its longest budget, saved at the shorter ones on the way, since nothing in a
+    run depends on its budget; a growing model's schedule does, so it runs once per budget."""
+    runs = []
+    for recipe in recipes:
+        wanted = sorted(set(budgets) | set(extra.get(recipe.slug, ())))
+        model = dict(zip(recipe.flags[::2], recipe.flags[1::2], strict=False)).get("--model", "")
+        if model in GROWING_MODELS:
+            runs += [TrainRun(recipe, b) for b in wanted]
+        else:
+            runs.append(TrainRun(recipe, wanted[-1], tuple(wanted[:-1])))
+    return sorted(runs, key=lambda r: -r.seconds)  # longest first, so parallel slots finish together
+
+
+def train(run_: TrainRun, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    out = folder / f"{run_.recipe.slug}-{run_.seconds:g}"
+    cmd = [sys.executable, "-m", "gan_core", "train", "--dataset", args.dataset, "--seconds", f"{run_.seconds:g}",
+           "--seed", str(args.seed), "--out", str(out), "--no-progress", *run_.recipe.flags]
+    if run_.save_at:
+        cmd += ["--save-at-seconds", ",".join(f"{b:g}" for b in run_.save_at)]
+    if args.parallel > 1:
+        cmd += ["--num-threads", "1"]  # one core each
     if args.data_limit:
         cmd += ["--data-limit", str(args.data_limit)]
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    run(cmd, timeout=budget + 900)
-    wall = time.perf_counter() - started
-    meta = json.loads((out / "generator.json").read_text())
-    result = evaluate(str(out / "generator"), args.n, args.seed)
-    row = {"recipe": recipe.slug, "budget_s": budget, "steps": meta.get("steps"),
+    run(cmd, timeout=run_.seconds + 900)
+    return {"wall_s": round(time.perf_counter() - started, 1), "loadavg_1m_before": round(load_before, 2),
+            "loadavg_1m_after": round(os.getloadavg()[0], 2), "runs_at_once": args.parallel}
+
+
+def row_of(run_: TrainRun, budget: float, checkpoint: Path, info: dict[str, Any],
+           args: argparse.Namespace) -> dict[str, Any]:
+    meta = json.loads(checkpoint.with_suffix(".json").read_text())
+    result = evaluate(str(checkpoint), args.n, args.seed, threads=1 if args.parallel > 1 else None)
+    row = {"recipe": run_.recipe.slug, "budget_s": budget, "steps": meta.get("steps"),
            "images_seen": meta.get("images_seen"), "train_seconds": meta.get("train_seconds"),
            "command": meta.get("command"), "config": {k: meta["config"].get(k) for k in (
                "model", "loss", "batch_size", "lr_g", "lr_d", "ema_decay", "r1_gamma", "augment")},
-           "wall_s": round(wall, 1), "loadavg_1m_before": round(load_before, 2),
-           "loadavg_1m_after": round(os.getloadavg()[0], 2), **metrics_of(result)}
+           "saved_from_run_of_s": run_.seconds if budget != run_.seconds else None, **info, **metrics_of(result)}
     print(json.dumps(row), flush=True)
     return row
+
+
+def run_all(runs: list[TrainRun], args: argparse.Namespace, folder: Path) -> tuple[list[dict], list[dict]]:
+    """Train every run (`args.parallel` at a time), then evaluate every checkpoint (as many at a time)."""
+    rows: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    trained: list[tuple[TrainRun, dict[str, Any]]] = []
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        futures = {pool.submit(train, r, args, folder): r for r in runs}
+        for future, r in futures.items():
+            try:
+                trained.append((r, future.result()))
+            except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+                print(f"{r.recipe.slug} for {r.seconds:g}s failed: {exc}", file=sys.stderr)
+                failed.append({"recipe": r.recipe.slug, "budget_s": r.seconds, "error": str(exc)[-400:]})
+    jobs = [(r, b, path, info) for r, info in trained for b, path in r.checkpoints(folder)]
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        futures = {pool.submit(row_of, r, b, path, info, args): (r, b) for r, b, path, info in jobs}
+        for future, (r, b) in futures.items():
+            try:
+                rows.append(future.result())
+            except (RuntimeError, subprocess.TimeoutExpired, OSError, json.JSONDecodeError) as exc:
+                print(f"{r.recipe.slug} at {b:g}s not evaluated: {exc}", file=sys.stderr)
+                failed.append({"recipe": r.recipe.slug, "budget_s": b, "error": str(exc)[-400:]})
+    order = {r.slug: i for i, r in enumerate(RECIPES)}
+    rows.sort(key=lambda row: (order[row["recipe"]], row["budget_s"]))
+    return rows, failed
 
 
 def check_targets(rows: list[dict[str, Any]], reference: dict[str, float] | None) -> dict[str, Any]:
@@ -169,6 +239,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--data-limit", type=int, help="train on the first N images only (quick checks)")
     parser.add_argument("--n", type=int, default=2000, help="samples per evaluation")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="train this many runs at once, one torch thread each (2 on 2 cores: one core a run)")
     parser.add_argument("--reference", default=REFERENCE_MODEL, help="shipped model for the FD target ('' = none)")
     parser.add_argument("--name", default="recipes", help="result name: benchmarks/results/NAME.json")
     args = parser.parse_args(argv)
@@ -181,16 +253,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if unknown or not budgets or any(b <= 0 for b in budgets):
         parser.error(f"unknown recipe(s) {', '.join(unknown)}" if unknown else "--budgets must be positive")
     recipes = [by_slug[s] for s in args.recipes.split(",")]
-    rows, failed = [], []
+    extra = {} if args.no_target_budgets else {"new-default": TARGET_BUDGETS}
     with tempfile.TemporaryDirectory(prefix="recipes-") as tmp:
-        for recipe in recipes:
-            extra = () if args.no_target_budgets or recipe.slug != "new-default" else TARGET_BUDGETS
-            for budget in sorted(set(budgets) | set(extra)):
-                try:
-                    rows.append(train_and_evaluate(recipe, budget, args, Path(tmp)))
-                except (RuntimeError, subprocess.TimeoutExpired, OSError, json.JSONDecodeError) as exc:
-                    print(f"{recipe.slug} at {budget:g}s failed: {exc}", file=sys.stderr)
-                    failed.append({"recipe": recipe.slug, "budget_s": budget, "error": str(exc)[-400:]})
+        rows, failed = run_all(plan_runs(recipes, budgets, extra), args, Path(tmp))
     reference = None
     if args.reference and args.dataset == "mnist":
         try:
@@ -203,7 +268,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     verdicts = [t["met"] for t in targets.values() if t is not None and t["met"] is not None]
     return write_result(args.name, {
         "target_met": all(verdicts) if len(verdicts) == len(targets) else None,
-        "dataset": args.dataset, "budgets_s": budgets, "n": args.n, "seed": args.seed,
+        "dataset": args.dataset, "budgets_s": budgets, "runs_at_once": args.parallel, "n": args.n, "seed": args.seed,
         "data_limit": args.data_limit, "recipes": {r.slug: {"what": r.what, "flags": list(r.flags)} for r in recipes},
         "rows": rows, "failed": failed, "reference": {"model": args.reference, **(reference or {})},
         "targets": targets, "markdown": table, "hardware": hardware()})

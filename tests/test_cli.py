@@ -148,3 +148,32 @@ def test_gan_console_script_is_python_m_gan_core(tmp_path):
     args = ["sample", "--model", tmp_path / "nope.safetensors", "--out", tmp_path / "x.npz"]
     bad = subprocess.run([str(gan), *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "does not exist" in bad.stderr and bad.stderr == gan_core_cli(*args).stderr
+
+
+def test_save_at_seconds_writes_the_shorter_runs_checkpoints(tmp_path):
+    """`--save-at-seconds 1,2` in a 3 s run: two more checkpoints, each recording the --seconds run it stands for."""
+    out = tmp_path / "s"
+    result = gan_core_cli("train", "--dataset", "ring8", "--model", "toy", "--seconds", 3, "--save-at-seconds", "2,1",
+                          "--num-threads", 1, "--out", out, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    final = json.loads((out / "generator.json").read_text())
+    steps = []
+    for at in (1, 2):
+        meta = json.loads((out / f"generator-at-{at}s.json").read_text())
+        assert meta["saved_at_seconds"] == at and meta["train_seconds"] >= at
+        assert f"--seconds {float(at)}" in meta["command"] and "--save-at" not in meta["command"]
+        assert (out / f"generator-at-{at}s.png").read_bytes()[:4] == b"\x89PNG"
+        steps.append(meta["steps"])
+    assert 0 < steps[0] < steps[1] < final["steps"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--seconds", 2, "--save-at-seconds", "x"], "expected seconds like 60,180"),
+    (["--seconds", 2, "--save-at-seconds", "0"], "expected positive seconds"),
+    (["--seconds", 2, "--save-at-seconds", "5"], "must be below --seconds 2"),
+    (["--dataset", "mnist", "--model", "progan", "--seconds", 9, "--save-at-seconds", "2"], "growing model"),
+])
+def test_bad_save_at_seconds_exits_2(tmp_path, args, needle):
+    result = gan_core_cli("train", "--out", tmp_path / "x", *args)
+    assert result.returncode == 2 and needle in result.stderr
+    assert not (tmp_path / "x").exists()

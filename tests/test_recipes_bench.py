@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import benchmarks.common
 from benchmarks import presets_over_seeds, recipes
@@ -40,14 +41,28 @@ def test_targets_and_table_from_rows():
     assert lines[-1].startswith("| shipped mnist-cgan |") and "| 12 |" in lines[-1]
 
 
+def test_plan_runs_saves_shorter_budgets_on_the_way_except_for_growing_models():
+    by_slug = {r.slug: r for r in recipes.RECIPES}
+    runs = recipes.plan_runs([by_slug["old-default"], by_slug["new-default"], by_slug["cgan-progan"]],
+                             [60.0, 180.0, 600.0], {"new-default": (300.0,)})
+    plan = {(r.recipe.slug, r.seconds): r.save_at for r in runs}
+    assert plan[("old-default", 600.0)] == (60.0, 180.0)
+    assert plan[("new-default", 600.0)] == (60.0, 180.0, 300.0)
+    assert {k: v for k, v in plan.items() if k[0] == "cgan-progan"} == {
+        ("cgan-progan", 60.0): (), ("cgan-progan", 180.0): (), ("cgan-progan", 600.0): ()}
+    assert len(runs) == 5 and runs[0].seconds == 600.0 and runs[-1].seconds == 60.0  # longest first
+    assert [b for b, _ in runs[0].checkpoints(Path("/x"))] in ([60.0, 180.0, 600.0], [60.0, 180.0, 300.0, 600.0])
+
+
 def test_recipes_runs_gan_train_and_eval_at_a_tiny_budget(mnist_dir, tmp_path, monkeypatch):
     """One recipe for 2 s on 512 images: the real commands, their numbers in the JSON and the table."""
     monkeypatch.setattr(benchmarks.common, "RESULTS", tmp_path)
-    out = recipes.main(["--budgets", "2", "--recipes", "new-default", "--no-target-budgets",
+    out = recipes.main(["--budgets", "1,2", "--recipes", "new-default", "--no-target-budgets",
                         "--data-limit", "512", "--n", "100", "--reference", "", "--name", "recipes_test"])
     assert not out["failed"], out["failed"]
-    (row,) = out["rows"]
-    assert row["recipe"] == "new-default" and row["budget_s"] == 2 and row["steps"] > 0
+    early, row = out["rows"]  # one 2 s run, its checkpoint at 1 s evaluated too
+    assert early["budget_s"] == 1 and early["saved_from_run_of_s"] == 2 and 0 < early["steps"] < row["steps"]
+    assert row["recipe"] == "new-default" and row["budget_s"] == 2 and row["saved_from_run_of_s"] is None
     assert row["config"]["model"] == "cgan-mlp-proj" and row["config"]["ema_decay"] == 0.999
     assert 0 <= row["class_accuracy"] <= 1 and row["classifier_frechet_distance"] > 0
     assert row["judged_class_accuracy"] <= row["class_accuracy"]

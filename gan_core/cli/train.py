@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
-from gan_core.nn.models import MODEL_NAMES
+from gan_core.nn.models import GROWING_MODELS, MODEL_NAMES
 from gan_core.teach.presets import PRESETS, get_preset
 from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, TrainConfig
 
@@ -49,6 +49,44 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default="generator", help="checkpoint file name in --out (default: generator)")
     parser.add_argument("--init-from", help="start from this checkpoint's weights (fork a run)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--save-at-seconds", metavar="S[,S...]", type=seconds_list, default=(),
+                        help="also write OUT/NAME-at-Ss when S seconds of training are done: one run gives the "
+                             "checkpoints of shorter --seconds runs (not for growing models, whose schedule "
+                             "follows the budget)")
+
+
+def seconds_list(text: str) -> tuple[float, ...]:
+    """"60,180" -> (60.0, 180.0), for --save-at-seconds."""
+    try:
+        values = tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds like 60,180, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive seconds like 60,180, got {text!r}")
+    return values
+
+
+class SaveAtSeconds:
+    """An on_step hook: writes the run's files once its training seconds pass each of `seconds`.
+
+    A checkpoint written at S seconds is what `--seconds S` would have given (nothing in a non-growing
+    run depends on its budget), and its recorded command says so."""
+
+    def __init__(self, seconds: tuple[float, ...], config: TrainConfig, out: Path, name: str) -> None:
+        self.pending = list(seconds)
+        self.config, self.out, self.name = config, out, name
+        self.started = time.perf_counter()
+
+    def __call__(self, trainer, row: dict[str, float] | None) -> None:
+        from gan_core.train.run_files import write_run_files
+
+        while self.pending and trainer.train_seconds >= self.pending[0]:
+            at = self.pending.pop(0)
+            command = replace(self.config, seconds=at).command(str(self.out))
+            path = write_run_files(trainer, self.out, f"{self.name}-at-{at:g}s", command,
+                                   time.perf_counter() - self.started, False, saved_at_seconds=at)
+            print(f"wrote {path} at {trainer.train_seconds:.1f} s of training, step {trainer.step_count}",
+                  file=sys.stderr)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -71,9 +109,17 @@ def run_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if config.steps is None and config.seconds is None:
         raise UsageError("give a budget: --steps N or --seconds S")
+    save_at = getattr(args, "save_at_seconds", ())
+    if save_at and config.model in GROWING_MODELS:
+        raise UsageError(f"--save-at-seconds does not work with {config.model}: a growing model's schedule follows "
+                         "its budget, so a checkpoint at S seconds is not an S-second run; run each budget on its own")
+    if save_at and config.seconds is not None and max(save_at) >= config.seconds:
+        raise UsageError(f"--save-at-seconds must be below --seconds {config.seconds:g}, got {max(save_at):g}")
     out = Path(args.out)
     launch = launch_info()
     if launch is not None:
+        if save_at:
+            raise UsageError("--save-at-seconds works in one process only, not under torchrun")
         end = run_distributed(config, launch, out, args.name, args.init_from, show_progress=not args.no_progress)
         return EXIT_DIVERGED if end.diverged else 0
     return train_in_this_process(config, args, out)
@@ -102,10 +148,16 @@ def train_in_this_process(config: TrainConfig, args: argparse.Namespace, out: Pa
     if trainer.data.note:
         print(f"note: {trainer.data.note}", file=sys.stderr)
     bar = ProgressBar(trainer.config.steps, show=not args.no_progress)
+    save_at = SaveAtSeconds(getattr(args, "save_at_seconds", ()), config, out, args.name)
+
+    def on_step(trainer: Trainer, row: dict[str, float] | None) -> None:
+        bar(trainer, row)
+        save_at(trainer, row)
+
     end = None
     started = time.perf_counter()
     try:
-        end = TrainingLoop(trainer, Budget.of(trainer.config), on_step=bar).run()
+        end = TrainingLoop(trainer, Budget.of(trainer.config), on_step=on_step).run()
     except KeyboardInterrupt:
         print("interrupted: saving what was trained so far", file=sys.stderr)
     finally:
