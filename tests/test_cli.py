@@ -177,3 +177,21 @@ def test_bad_save_at_seconds_exits_2(tmp_path, args, needle):
     result = gan_core_cli("train", "--out", tmp_path / "x", *args)
     assert result.returncode == 2 and needle in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_eval_record_writes_metrics_into_the_checkpoint_json(ring_run, tmp_path):
+    import shutil
+
+    out, _ = ring_run
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(out / f"generator{suffix}", tmp_path / f"g{suffix}")
+    before = json.loads((tmp_path / "g.json").read_text())
+    weights = (tmp_path / "g.safetensors").read_bytes()
+    result = gan_core_cli("eval", "--model", tmp_path / "g", "--n", 500, "--record", "--json")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    after = json.loads((tmp_path / "g.json").read_text())
+    assert after["metrics"]["modes_covered"] == printed["modes_covered"] and after["metrics"]["n"] == 500
+    assert after["metrics"]["eval_command"].endswith("--n 500 --seed 0 --labels balanced")
+    assert {k: v for k, v in after.items() if k != "metrics"} == {k: v for k, v in before.items() if k != "metrics"}
+    assert (tmp_path / "g.safetensors").read_bytes() == weights

@@ -22,6 +22,8 @@ def _eval_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     parser.add_argument("--data-dir", help="where the real images are, if not found by the usual lookup")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object instead of a table")
+    parser.add_argument("--record", action="store_true",
+                        help="also store the result as the checkpoint's \"metrics\" in its NAME.json (model cards)")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -40,11 +42,26 @@ def run_eval(args: argparse.Namespace) -> int:
     result = evaluate(gan, n=args.n, seed=args.seed, labels=args.labels, device=str(device), data_dir=args.data_dir)
     result = {"model": gan.name, "checkpoint": str(path), "architecture": gan.meta["model"], **result,
               "eval_seconds": round(time.perf_counter() - started, 2)}
+    if args.record:
+        record_metrics(path, result, eval_command=" ".join(
+            ["python -m gan_core eval --model", args.model, "--n", str(args.n), "--seed", str(args.seed),
+             "--labels", args.labels]))
     if args.json:
         print(json.dumps(result))
     else:
         print(format_table(result))
     return 0
+
+
+def record_metrics(path: Path, result: dict, eval_command: str) -> None:
+    """Write `result` into the checkpoint's NAME.json as "metrics", leaving the rest of it as it was."""
+    from gan_core.io.checkpoint import atomic_write_bytes, checkpoint_paths, parse_meta_json
+
+    json_path = checkpoint_paths(path)[1]
+    meta = parse_meta_json(json_path.read_bytes(), str(json_path))
+    meta["metrics"] = {k: v for k, v in result.items() if k not in ("checkpoint", "eval_seconds")} | {
+        "eval_command": eval_command}
+    atomic_write_bytes(json_path, (json.dumps(meta, indent=2) + "\n").encode())
 
 
 LABELS = {
