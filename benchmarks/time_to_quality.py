@@ -1,7 +1,9 @@
 """Wall-clock seconds until cgan-mlp on MNIST makes digits of the requested class, judged by the project classifier.
 
-Trains with the gan_core Trainer (batch 64, z_dim 64, lr 5e-4 for G and D, EMA 0.99 of G's weights —
-the EMA generator is the one evaluated) on CPU with the thread count a TrainingJob uses, and every
+A fixed early recipe (cgan-mlp, not today's default cgan-mlp-proj; `benchmarks/recipes.py` measures the
+defaults with both classifiers), kept so that its numbers compare across runs. Trains with the gan_core
+Trainer (batch 64, z_dim 64, lr 5e-4 for G and D, EMA 0.99 of G's weights — the EMA generator is the one
+evaluated) on CPU with the thread count a TrainingJob uses, and every
 `--eval-every` seconds of training generates a balanced batch (equal numbers of each class) and asks the
 project classifier (gan_core.eval.classifier.load_classifier("mnist")) which digit each one is. The clock
 counts training only; evaluation time is reported separately.

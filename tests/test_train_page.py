@@ -22,13 +22,13 @@ PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train" / "pag
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, set_env):
     """Fresh AppTests over a clean registry and a temporary runs folder; every job is stopped afterwards."""
     import app_shared.models
     import app_shared.session
     monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
     monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
-    monkeypatch.setenv("GAN_MAX_JOBS", "2")
+    set_env(GAN_MAX_JOBS=2)  # settings are read once: set_env makes them read this afresh
     jobs_mod.job_registry.clear()
     tests = []
 
