@@ -71,6 +71,21 @@ def test_recipes_runs_gan_train_and_eval_at_a_tiny_budget(mnist_dir, tmp_path, m
     assert saved["targets"]["accuracy_90%_within_60s"]["met"] is None  # 60 s was not run
 
 
+def test_rescore_keeps_the_rows_and_recomputes_the_targets(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmarks.common, "RESULTS", tmp_path)
+    rows = [{"recipe": "new-default", "budget_s": 60.0, "steps": 3000, "class_accuracy": 0.95,
+             "judge_class_accuracy": 0.92, "judged_class_accuracy": 0.92, "classifier_frechet_distance": 50.0}]
+    (tmp_path / "r.json").write_text(json.dumps({
+        "benchmark": "recipes", "n": 100, "seed": 0, "dataset": "mnist", "rows": rows, "target_met": None,
+        "targets": {}, "markdown": "stale", "hardware": {"cpu": "x"}}))
+    out = recipes.main(["--rescore", "--reference", "", "--name", "r"])
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["rows"] == rows and saved["hardware"] == {"cpu": "x"} and "rescored" in saved
+    assert saved["targets"]["accuracy_90%_within_60s"] == {"value": 0.92, "met": True}
+    assert saved["markdown"] != "stale" and "| new-default | 60 | 3000 |" in saved["markdown"]
+    assert out["target_met"] is None  # 300 s and the reference were not measured
+
+
 def test_presets_over_seeds_reports_modes_per_seed(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmarks.common, "RESULTS", tmp_path)
     out = presets_over_seeds.main(["--seeds", "2", "--window", "1,2", "--checks", "3",
