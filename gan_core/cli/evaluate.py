@@ -55,13 +55,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def record_metrics(path: Path, result: dict, eval_command: str) -> None:
     """Write `result` into the checkpoint's NAME.json as "metrics", leaving the rest of it as it was."""
-    from gan_core.io.checkpoint import atomic_write_bytes, checkpoint_paths, parse_meta_json
+    from gan_core.io.checkpoint import update_checkpoint_meta
 
-    json_path = checkpoint_paths(path)[1]
-    meta = parse_meta_json(json_path.read_bytes(), str(json_path))
-    meta["metrics"] = {k: v for k, v in result.items() if k not in ("checkpoint", "eval_seconds")} | {
-        "eval_command": eval_command}
-    atomic_write_bytes(json_path, (json.dumps(meta, indent=2) + "\n").encode())
+    metrics = {k: v for k, v in result.items() if k not in ("checkpoint", "eval_seconds")}
+    update_checkpoint_meta(path, metrics={**metrics, "eval_command": eval_command})
 
 
 LABELS = {
