@@ -60,3 +60,37 @@ def _torch_threads():
     import torch
     torch.manual_seed(0)
     yield
+
+
+TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train" / "page.py")
+
+
+@pytest.fixture
+def train_app(tmp_path, monkeypatch, set_env):
+    """train_app(page=TRAIN_PAGE, query=None): fresh AppTests over a clean job registry and a temporary runs
+    folder, at batch 64 (small, fast steps); every job they started is stopped, and checked stopped, after."""
+    from streamlit.testing.v1 import AppTest
+
+    import app_shared.models
+    import app_shared.session
+    from app_shared import jobs as jobs_mod
+    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
+    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
+    set_env(GAN_MAX_JOBS=2)  # settings are read once: set_env makes them read this afresh
+    jobs_mod.job_registry.clear()
+    made = []
+
+    def make(page: str = TRAIN_PAGE, query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(page, default_timeout=60)
+        at.query_params.update(query or {})
+        at.session_state["tr_batch_size"] = 64
+        made.append(at)
+        return at
+    yield make
+    for at in made:
+        job = at.session_state["job"] if "job" in at.session_state else None
+        if job is not None:
+            job.stop(timeout=20)
+            assert not job.is_alive()
+    jobs_mod.job_registry().close()
+    jobs_mod.job_registry.clear()

@@ -12,7 +12,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.train import charts, growth
-from app_shared import jobs as jobs_mod
 from gan_core import TrainConfig, Trainer
 from gan_core.data.datasets import load_dataset
 from tests.helpers import wait_for
@@ -92,33 +91,9 @@ def test_stage_grids_are_enlarged_to_full_size_and_captioned(growing_run):
         assert np.array_equal(image[2:30, 2:30], sample.samples[0, 0].repeat(factor, 0).repeat(factor, 1))
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    """A Train-page AppTest over a clean registry and a temporary runs folder; its job is stopped afterwards."""
-    import app_shared.models
-    import app_shared.session
-    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
-    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
-    jobs_mod.job_registry.clear()
-    made = []
-
-    def make(query=None):
-        at = AppTest.from_file(str(PAGES / "train" / "page.py"), default_timeout=60)
-        at.query_params.update(query or {})
-        made.append(at)
-        return at
-    yield make
-    for at in made:
-        job = at.session_state["job"] if "job" in at.session_state else None
-        if job is not None:
-            job.stop(timeout=20)
-    jobs_mod.job_registry().close()
-    jobs_mod.job_registry.clear()
-
-
-def test_the_train_page_shows_a_growing_run_stage_by_stage(app, mnist_dir):
+def test_the_train_page_shows_a_growing_run_stage_by_stage(train_app, mnist_dir):
     """A real cgan-progan job in its worker process: the grids and records cross the pipe to the page."""
-    at = app()
+    at = train_app()
     for key, value in {"tr_dataset": "mnist", "tr_model": "cgan-progan", "tr_data_limit": 128, "tr_batch_size": 8,
                        "tr_steps": 20, "tr_snapshot_every": 5, "tr_eval_every": 0}.items():
         at.session_state[key] = value
@@ -138,7 +113,7 @@ def test_the_train_page_shows_a_growing_run_stage_by_stage(app, mnist_dir):
                               "28×28, step 20 (latest)"]
 
 
-def test_learn_links_to_the_progressive_preset_and_the_link_selects_it(app):
+def test_learn_links_to_the_progressive_preset_and_the_link_selects_it(train_app):
     learn = AppTest.from_file(str(PAGES / "learn" / "page.py"), default_timeout=120)
     learn.run()
     assert not learn.exception
@@ -146,7 +121,7 @@ def test_learn_links_to_the_progressive_preset_and_the_link_selects_it(app):
     links = re.findall(r"\[([^\]]+)\]\((train\?preset=progressive-mnist)\)", text)
     assert links and links[0][0] == "Progressive growing on MNIST", links
     url = urlparse(links[0][1])
-    train = app(query={k: v[0] for k, v in parse_qs(url.query).items()})
+    train = train_app(query={k: v[0] for k, v in parse_qs(url.query).items()})
     train.run()
     assert not train.exception
     assert train.selectbox(key="tr_preset_pick").value == "progressive-mnist"

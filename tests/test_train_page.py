@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from app_pages.train import charts as charts
 from app_pages.train import live_panel
@@ -21,40 +20,12 @@ PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train" / "pag
 
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch, set_env):
-    """Fresh AppTests over a clean registry and a temporary runs folder; every job is stopped afterwards."""
-    import app_shared.models
-    import app_shared.session
-    monkeypatch.setattr(app_shared.session, "APP_RUNS_DIR", tmp_path)
-    monkeypatch.setattr(app_shared.models, "APP_RUNS_DIR", tmp_path)
-    set_env(GAN_MAX_JOBS=2)  # settings are read once: set_env makes them read this afresh
-    jobs_mod.job_registry.clear()
-    tests = []
-
-    def make(page=PAGE, query=None):
-        at = AppTest.from_file(page, default_timeout=60)
-        if query:
-            at.query_params.update(query)
-        at.session_state["tr_batch_size"] = 64  # small, fast steps
-        tests.append(at)
-        return at
-    yield make
-    for at in tests:
-        job = at.session_state["job"] if "job" in at.session_state else None
-        if job is not None:
-            job.stop(timeout=20)
-            assert not job.is_alive()
-    jobs_mod.job_registry().close()
-    jobs_mod.job_registry.clear()
-
-
 def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
-def test_start_pause_step_change_lr_resume_stop(app):
-    at = app()
+def test_start_pause_step_change_lr_resume_stop(train_app):
+    at = train_app()
     at.run()
     assert not at.exception
     assert [b.label for b in at.button][-5:] == ["Start", "Pause", "Resume", "Step", "Stop"]
@@ -108,10 +79,10 @@ def test_start_pause_step_change_lr_resume_stop(app):
     assert not at.button(key="tr_start").disabled
 
 
-def test_a_stopped_run_is_not_drawn_over_itself(app):
+def test_a_stopped_run_is_not_drawn_over_itself(train_app):
     """After Stop the run is archived for later comparisons, but the charts still show it as "this run":
     it must not also be overlaid as "run 1" (a doubled legend and every curve drawn twice)."""
-    at = app()
+    at = train_app()
     at.run()
     at.button(key="tr_start").click().run()
     job = at.session_state["job"]
@@ -186,8 +157,8 @@ def chart_runs(spec_json: str) -> set[str]:
     return found
 
 
-def test_nan_inducing_lr_shows_divergence(app, mnist_dir):
-    at = app()
+def test_nan_inducing_lr_shows_divergence(train_app, mnist_dir):
+    at = train_app()
     for key, value in {"tr_dataset": "mnist", "tr_model": "mlp", "tr_loss": "wgan-gp", "tr_gp_weight": 0.0,
                        "tr_n_critic": 1, "tr_lr_g": 1.0, "tr_lr_d": 1.0, "tr_data_limit": 256,
                        "tr_batch_size": 32}.items():
@@ -202,10 +173,10 @@ def test_nan_inducing_lr_shows_divergence(app, mnist_dir):
     assert job.call(probes.generator_is_finite)
 
 
-def test_image_samples_are_sent_as_png(app, mnist_dir):
+def test_image_samples_are_sent_as_png(train_app, mnist_dir):
     """The live sample grid goes out as the PNG made once per snapshot: st.image's "auto" format would
     decode it and re-encode it as a (lossy) JPEG on every one-second refresh."""
-    at = app()
+    at = train_app()
     for key, value in {"tr_dataset": "mnist", "tr_model": "mlp", "tr_data_limit": 256, "tr_batch_size": 32,
                        "tr_steps": 10, "tr_snapshot_every": 5}.items():
         at.session_state[key] = value
@@ -227,8 +198,8 @@ def test_image_samples_are_sent_as_png(app, mnist_dir):
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), grid(arr, scale=2))
 
 
-def test_bad_input_and_presets(app):
-    at = app(query={"preset": "show-mode-collapse"})
+def test_bad_input_and_presets(train_app):
+    at = train_app(query={"preset": "show-mode-collapse"})
     at.run()
     assert at.session_state["tr_loss"] == "minimax" and at.session_state["tr_lr_g"] == pytest.approx(1e-3)
     assert at.session_state["tr_lr_d"] == pytest.approx(1e-5) and at.session_state["tr_dataset"] == "ring8"
@@ -241,15 +212,15 @@ def test_bad_input_and_presets(app):
     assert not [b for b in at.button if b.label == "Load preset"] and at.button(key="tr_start")
     at.run()
     assert at.session_state["tr_loss"] == "minimax"  # the hidden form keeps its values
-    bad = app(query={"preset": "../../etc/passwd"})
+    bad = train_app(query={"preset": "../../etc/passwd"})
     bad.run()
     assert "Unknown preset" in texts(bad.warning) and bad.session_state["tr_loss"] == "nonsaturating"
 
 
-def test_the_preset_box_always_names_what_the_form_holds(app):
+def test_the_preset_box_always_names_what_the_form_holds(train_app):
     """First visit: the box said "Classic CGAN on MNIST" over a ring8 form; a pick did nothing until Load preset;
     a Learn link filled the form but left the box on the first preset. Now the box follows the form."""
-    at = app()
+    at = train_app()
     at.run()
     box = at.selectbox(key="tr_preset_pick")
     assert box.value == "defaults" and "Defaults: ring8 · nonsaturating" in box.options, box.options
@@ -271,18 +242,18 @@ def test_the_preset_box_always_names_what_the_form_holds(app):
     assert at.session_state["tr_lr_g"] == pytest.approx(1e-3) and at.selectbox(key="tr_preset_pick").value == \
         "nonsaturating-ring8"
 
-    linked = app(query={"preset": "show-mode-collapse"})  # a Learn link selects its preset in the box
+    linked = train_app(query={"preset": "show-mode-collapse"})  # a Learn link selects its preset in the box
     linked.run()
     assert linked.selectbox(key="tr_preset_pick").value == "show-mode-collapse"
-    playground = app(page=str(Path(PAGE).parent.parent / "playground" / "page.py"),
+    playground = train_app(page=str(Path(PAGE).parent.parent / "playground" / "page.py"),
                      query={"preset": "ring8-nonsaturating"})
     playground.run()
     assert playground.selectbox(key="pg_preset_pick").value == "ring8-nonsaturating"
     assert playground.session_state["pg_loss"] == "nonsaturating"
 
 
-def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
-    at = app()
+def test_save_appears_for_explore_then_fork_and_compare(train_app, tmp_path):
+    at = train_app()
     at.session_state["tr_steps"] = 30
     at.session_state["tr_snapshot_every"] = 10
     at.run()
@@ -323,8 +294,8 @@ def test_save_appears_for_explore_then_fork_and_compare(app, tmp_path):
     assert len(runs) == 1 and runs[0]["rows"][-1]["step"] == 30  # the first run kept for comparison
 
 
-def test_cap_holds_with_three_app_sessions(app):
-    sessions = [app() for _ in range(3)]
+def test_cap_holds_with_three_app_sessions(train_app):
+    sessions = [train_app() for _ in range(3)]
     for at in sessions:
         at.run()
         at.button(key="tr_start").click().run()
@@ -399,8 +370,8 @@ def _zip(entries):
     return buf.getvalue()
 
 
-def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(app, tmp_path):
-    at = app()
+def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(train_app, tmp_path):
+    at = train_app()
     at.run()
     evil = _zip([("../evil.png", 0)])
     at.file_uploader(key="tr_zip").upload("evil.zip", evil, "application/zip").run()
@@ -408,7 +379,7 @@ def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(app, tmp_pat
     assert at.session_state["tr_dataset"] == "ring8" and not (tmp_path.parent / "evil.png").exists()
 
     good = _zip([(f"{cls}/{i}.png", 40 * i) for cls in ("cats", "dogs") for i in range(4)])
-    at2 = app()
+    at2 = train_app()
     at2.session_state["tr_steps"] = 3
     at2.session_state["tr_batch_size"] = 4
     at2.run()
@@ -423,10 +394,10 @@ def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(app, tmp_pat
     assert job.call(probes.data_class_names) == ("cats", "dogs") and job.trainer.step_count == 3
 
 
-def test_a_small_zip_adapts_the_batch_and_a_zip_error_keeps_the_uploader_open(app):
+def test_a_small_zip_adapts_the_batch_and_a_zip_error_keeps_the_uploader_open(train_app):
     """A 6-image zip was accepted, then Start failed with "batch size 64 is larger than the dataset (6 images)"
     above four empty charts; after a zip error the panel holding the uploader collapsed."""
-    at = app()
+    at = train_app()
     at.session_state["tr_steps"] = 2
     at.run()
     at.file_uploader(key="tr_zip").upload("bad.zip", b"not a zip", "application/zip").run()
