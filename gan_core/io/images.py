@@ -9,13 +9,17 @@ import torch
 from PIL import Image
 
 
-def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """[-1, 1] floats (N x C x H x W) -> uint8 (N x H x W x C); uint8 input passes through as NHWC."""
+def to_uint8(images: torch.Tensor | np.ndarray, layout: str = "NHWC") -> np.ndarray:
+    """[-1, 1] floats (N x C x H x W) -> uint8; uint8 input passes through.
+
+    NHWC is what pictures need; NCHW keeps the generator's layout (the training history stores snapshots so)."""
+    if layout not in ("NHWC", "NCHW"):
+        raise ValueError(f"layout must be NHWC or NCHW, got {layout!r}")
     if isinstance(images, torch.Tensor):
         images = images.detach().cpu().numpy()
     if images.dtype != np.uint8:
         images = np.clip(np.rint((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1) if layout == "NHWC" else images)
 
 
 def grid(images: torch.Tensor | np.ndarray, nrow: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:

@@ -21,6 +21,7 @@ from gan_core.data.datasets import Dataset, load_dataset
 from gan_core.device import describe_device, pick_device
 from gan_core.explore.latent import class_labels, sample_latents
 from gan_core.io.checkpoint import save_checkpoint
+from gan_core.io.images import to_uint8
 from gan_core.nn.augment import diff_augment
 from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
 from gan_core.nn.models import CONDITIONAL_MODELS, build_models
@@ -35,6 +36,7 @@ from gan_core.train.loop import (
     is_record_step,
     is_snapshot_step,
 )
+from gan_core.train.lr_schedule import lr_factor
 from gan_core.train.stages import GROWTH_EVENT, stage_picks, stage_sample
 
 LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
@@ -88,6 +90,7 @@ class Trainer:
         self.G.to(self.device)
         self.D.to(self.device)
         self.grows = bool(getattr(self.G, "grows", False))  # progressive growing (gan_core.nn.progressive)
+        self.decays = bool(cfg.lr_decay) and bool(cfg.steps or cfg.seconds)  # lr decay over the budget
         # What step() calls for the D update: G and D themselves, or DDP wrappers of them
         # (gan_core.train.distributed). Checkpoints, samples and the G update's frozen D use G and D.
         self.G_train: torch.nn.Module = self.G
@@ -127,6 +130,8 @@ class Trainer:
             record = is_record_step(self.step_count + 1, cfg.log_every)
         if self.grows:
             self._grow()
+        if self.decays:
+            self._decay_lr()
         batch = cfg.batch_size
         d_grad_norm = g_grad_norm = None
         for i in range(cfg.n_critic):
@@ -214,6 +219,14 @@ class Trainer:
             size = self.G.resolution(self.data.shape[-1])
             self.history.add_event(self.step_count, GROWTH_EVENT.format(size=size))
 
+    def _decay_lr(self) -> None:
+        """Both learning rates follow the budget (lr_schedule): the configured rate, then linearly to 0 at the end."""
+        cfg = self.config
+        factor = lr_factor(run_fraction(cfg, self.step_count, self.train_seconds), cfg.lr_decay)
+        for optimizer, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = lr * factor
+
     @property
     def kind(self) -> str:
         """"image" or "points": what the data (and so the generator's output) is."""
@@ -249,7 +262,7 @@ class Trainer:
         """Samples of the fixed noise, stored in the history (uint8 images or float points); a progressive
         run also keeps a few of them as its stage's latest grid."""
         out = self.generate(self.fixed_z, self.fixed_labels)
-        arr = _to_uint8(out) if self.data.kind == "image" else out.numpy()
+        arr = to_uint8(out, layout="NCHW") if self.data.kind == "image" else out.numpy()
         self.history.add_snapshot(self.step_count, arr)
         if self.grows:
             self._keep_stage_sample(arr[self._stage_picks])
@@ -259,7 +272,7 @@ class Trainer:
         """The stage's grid of a few fixed-noise samples (these samples, else generated now) at its own resolution."""
         if full_size is None:
             labels = self.fixed_labels[self._stage_picks] if self.fixed_labels is not None else None
-            full_size = _to_uint8(self.generate(self.fixed_z[self._stage_picks], labels))
+            full_size = to_uint8(self.generate(self.fixed_z[self._stage_picks], labels), layout="NCHW")
         resolution = self.G.resolution(self.data.shape[-1])
         self.history.set_stage_sample(stage_sample(self.step_count, full_size, resolution, self._stage_nrow, final))
 
@@ -334,11 +347,6 @@ class Trainer:
     def save(self, path, **extra: Any):
         """Write a checkpoint of the (EMA) generator and the discriminator; returns the weights path."""
         return save_checkpoint(path, self.sampling_generator, self.metadata(**extra), self.D)
-
-
-def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Images in [-1, 1] as uint8 0..255."""
-    return ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
 
 
 def _grad_norm(module: torch.nn.Module) -> torch.Tensor:
