@@ -33,7 +33,7 @@ from typing import Any
 
 import benchmarks.common
 from benchmarks.common import REPO, hardware, write_result
-from gan_core.nn.models import GROWING_MODELS
+from gan_core.cli.train import add_train_args, config_from_args
 
 TARGET_BUDGETS = (60.0, 180.0, 300.0)  # the budgets the targets name
 ACCURACY_TARGETS = ((60.0, 0.90), (300.0, 0.97))  # (budget s, lowest class accuracy of the two classifiers)
@@ -62,6 +62,11 @@ RECIPES = (
                                                                "--ema-decay", "0.999")),
     Recipe("lr", "+ Adam 5e-4 for G and D", ("--model", "cgan-mlp", "--lr", "5e-4", "--ema-decay", "0.999")),
     Recipe("new-default", "+ projection discriminator (cgan-mlp-proj): the new default, no flags", ()),
+    Recipe("lr-decay", "new default, both lrs falling linearly to 0 over the last half of the budget",
+           ("--lr-decay", "0.5")),
+    Recipe("lr-decay-all", "new default, both lrs falling linearly to 0 over the whole budget", ("--lr-decay", "1")),
+    Recipe("augment", "new default with DiffAugment (translation + cutout) on D's inputs, real and fake",
+           ("--augment",)),
     Recipe("ttur", "new default with TTUR: D at 1e-3, G at 5e-4", ("--lr-d", "1e-3")),
     Recipe("batch128", "new default at batch 128, Adam 7e-4", ("--batch-size", "128", "--lr", "7e-4")),
     Recipe("hinge", "new default with the hinge loss", ("--loss", "hinge")),
@@ -115,14 +120,23 @@ class TrainRun:
         return [(b, out / f"generator-at-{b:g}s") for b in self.save_at] + [(self.seconds, out / "generator")]
 
 
-def plan_runs(recipes: list[Recipe], budgets: list[float], extra: dict[str, tuple[float, ...]]) -> list[TrainRun]:
-    """One run per recipe at its longest budget, saved at the shorter ones on the way, since nothing in a
-    run depends on its budget; a growing model's schedule does, so it runs once per budget."""
+def follows_budget(recipe: Recipe, dataset: str = "mnist") -> bool:
+    """Whether this recipe's schedule depends on its budget (TrainConfig.follows_budget), read from its flags
+    the way `gan train` reads them."""
+    parser = argparse.ArgumentParser()
+    add_train_args(parser)
+    args = parser.parse_args(["--dataset", dataset, "--seconds", "1", "--out", "-", *recipe.flags])
+    return config_from_args(args).follows_budget()
+
+
+def plan_runs(recipes: list[Recipe], budgets: list[float], extra: dict[str, tuple[float, ...]],
+              dataset: str = "mnist") -> list[TrainRun]:
+    """One run per recipe at its longest budget, saved at the shorter ones on the way, when nothing in the
+    run depends on its budget; a growing model's or a decaying lr's schedule does, so it runs once per budget."""
     runs = []
     for recipe in recipes:
         wanted = sorted(set(budgets) | set(extra.get(recipe.slug, ())))
-        model = dict(zip(recipe.flags[::2], recipe.flags[1::2], strict=False)).get("--model", "")
-        if model in GROWING_MODELS:
+        if follows_budget(recipe, dataset):
             runs += [TrainRun(recipe, b) for b in wanted]
         else:
             runs.append(TrainRun(recipe, wanted[-1], tuple(wanted[:-1])))

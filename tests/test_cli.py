@@ -172,6 +172,8 @@ def test_save_at_seconds_writes_the_shorter_runs_checkpoints(tmp_path):
     (["--seconds", 2, "--save-at-seconds", "0"], "expected positive seconds"),
     (["--seconds", 2, "--save-at-seconds", "5"], "must be below --seconds 2"),
     (["--dataset", "mnist", "--model", "progan", "--seconds", 9, "--save-at-seconds", "2"], "growing model"),
+    (["--dataset", "ring8", "--lr-decay", "0.5", "--seconds", 9, "--save-at-seconds", "2"], "lr decay (0.5 of"),
+    (["--dataset", "ring8", "--lr-decay", "1.5", "--seconds", 9], "lr_decay must be in [0, 1]"),
 ])
 def test_bad_save_at_seconds_exits_2(tmp_path, args, needle):
     result = gan_core_cli("train", "--out", tmp_path / "x", *args)

@@ -41,11 +41,13 @@ def test_targets_and_table_from_rows():
     assert lines[-1].startswith("| shipped mnist-cgan |") and "| 12 |" in lines[-1]
 
 
-def test_plan_runs_saves_shorter_budgets_on_the_way_except_for_growing_models():
+def test_plan_runs_saves_shorter_budgets_on_the_way_except_for_budget_schedules():
     by_slug = {r.slug: r for r in recipes.RECIPES}
     runs = recipes.plan_runs([by_slug["old-default"], by_slug["new-default"], by_slug["cgan-progan"]],
                              [60.0, 180.0, 600.0], {"new-default": (300.0,)})
     plan = {(r.recipe.slug, r.seconds): r.save_at for r in runs}
+    decaying = recipes.plan_runs([by_slug["lr-decay"]], [60.0, 180.0], {})
+    assert [(r.seconds, r.save_at) for r in decaying] == [(180.0, ()), (60.0, ())]  # its lr follows the budget
     assert plan[("old-default", 600.0)] == (60.0, 180.0)
     assert plan[("new-default", 600.0)] == (60.0, 180.0, 300.0)
     assert {k: v for k, v in plan.items() if k[0] == "cgan-progan"} == {

@@ -13,13 +13,15 @@ from pathlib import Path
 from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
 from gan_core.nn.models import GROWING_MODELS, MODEL_NAMES
 from gan_core.teach.presets import PRESETS, get_preset
-from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, TrainConfig
+from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, IMAGE_MLP_LR_DECAY, TrainConfig
 
 HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
          "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
          "lr_g": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
          "lr_d": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
          "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
+         "lr_decay": f"last share of the budget over which both lrs fall linearly to 0; 0 = constant (default: "
+                     f"{IMAGE_MLP_LR_DECAY:g} for MLP image models, else 0)",
          "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",
          "device": "auto, cpu, cuda or mps"}
 
@@ -51,8 +53,8 @@ def add_train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--save-at-seconds", metavar="S[,S...]", type=seconds_list, default=(),
                         help="also write OUT/NAME-at-Ss when S seconds of training are done: one run gives the "
-                             "checkpoints of shorter --seconds runs (not for growing models, whose schedule "
-                             "follows the budget)")
+                             "checkpoints of shorter --seconds runs (not for growing models or lr decay, whose "
+                             "schedules follow the budget)")
 
 
 def seconds_list(text: str) -> tuple[float, ...]:
@@ -69,8 +71,8 @@ def seconds_list(text: str) -> tuple[float, ...]:
 class SaveAtSeconds:
     """An on_step hook: writes the run's files once its training seconds pass each of `seconds`.
 
-    A checkpoint written at S seconds is what `--seconds S` would have given (nothing in a non-growing
-    run depends on its budget), and its recorded command says so."""
+    A checkpoint written at S seconds is what `--seconds S` would have given (run_train refuses runs whose
+    schedule follows the budget: TrainConfig.follows_budget), and its recorded command says so."""
 
     def __init__(self, seconds: tuple[float, ...], config: TrainConfig, out: Path, name: str) -> None:
         self.pending = list(seconds)
@@ -110,9 +112,11 @@ def run_train(args: argparse.Namespace) -> int:
     if config.steps is None and config.seconds is None:
         raise UsageError("give a budget: --steps N or --seconds S")
     save_at = getattr(args, "save_at_seconds", ())
-    if save_at and config.model in GROWING_MODELS:
-        raise UsageError(f"--save-at-seconds does not work with {config.model}: a growing model's schedule follows "
-                         "its budget, so a checkpoint at S seconds is not an S-second run; run each budget on its own")
+    if save_at and config.follows_budget():
+        why = (f"{config.model}, a growing model," if config.resolved().model in GROWING_MODELS
+               else f"lr decay ({config.resolved().lr_decay:g} of the budget; --lr-decay 0 turns it off)")
+        raise UsageError(f"--save-at-seconds does not work with {why}: its schedule follows the budget, so a "
+                         "checkpoint at S seconds is not an S-second run; run each budget on its own")
     if save_at and config.seconds is not None and max(save_at) >= config.seconds:
         raise UsageError(f"--save-at-seconds must be below --seconds {config.seconds:g}, got {max(save_at):g}")
     out = Path(args.out)
@@ -120,6 +124,10 @@ def run_train(args: argparse.Namespace) -> int:
     if launch is not None:
         if save_at:
             raise UsageError("--save-at-seconds works in one process only, not under torchrun")
+        if config.steps is None and config.follows_budget():
+            raise UsageError("under torchrun, a schedule that follows the budget (a growing model or lr decay) needs "
+                             "--steps: the ranks' clocks differ, so a --seconds budget would give each rank its own "
+                             "schedule (or --lr-decay 0)")
         end = run_distributed(config, launch, out, args.name, args.init_from, show_progress=not args.no_progress)
         return EXIT_DIVERGED if end.diverged else 0
     return train_in_this_process(config, args, out)
