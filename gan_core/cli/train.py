@@ -13,15 +13,14 @@ from pathlib import Path
 from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
 from gan_core.nn.models import GROWING_MODELS, MODEL_NAMES
 from gan_core.teach.presets import PRESETS, get_preset
-from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, IMAGE_MLP_LR_DECAY, TrainConfig
+from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, TrainConfig
 
 HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
          "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
          "lr_g": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
          "lr_d": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
          "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
-         "lr_decay": f"last share of the budget over which both lrs fall linearly to 0; 0 = constant (default: "
-                     f"{IMAGE_MLP_LR_DECAY:g} for MLP image models, else 0)",
+         "lr_decay": "last share of the budget over which both lrs fall linearly to 0 (default: 0, constant)",
          "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",
          "device": "auto, cpu, cuda or mps"}
 
@@ -114,7 +113,7 @@ def run_train(args: argparse.Namespace) -> int:
     save_at = getattr(args, "save_at_seconds", ())
     if save_at and config.follows_budget():
         why = (f"{config.model}, a growing model," if config.resolved().model in GROWING_MODELS
-               else f"lr decay ({config.resolved().lr_decay:g} of the budget; --lr-decay 0 turns it off)")
+               else f"lr decay ({config.lr_decay:g} of the budget; --lr-decay 0 turns it off)")
         raise UsageError(f"--save-at-seconds does not work with {why}: its schedule follows the budget, so a "
                          "checkpoint at S seconds is not an S-second run; run each budget on its own")
     if save_at and config.seconds is not None and max(save_at) >= config.seconds:

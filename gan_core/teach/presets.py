@@ -30,7 +30,7 @@ class Preset:
 
 
 _COLLAPSE = {"dataset": "ring8", "loss": "minimax", "lr_g": 1e-3, "lr_d": 1e-5}
-# At batch 256 this recipe held 8/8 modes from 30 s to 60 s on 3 seeds of 5; at 1024 on all 5 (each step ~2.7x dearer).
+# 8/8 modes from 30 s to 60 s: 3 of 5 seeds at batch 256; 5 and 4 of 5 in two runs at 1024 (each step ~2.7x dearer).
 _NONSATURATING_RING8 = {"dataset": "ring8", "loss": "nonsaturating", "lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 1024}
 
 PRESETS: dict[str, Preset] = {p.slug: p for p in (

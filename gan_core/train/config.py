@@ -16,7 +16,6 @@ FAST_LR_MODELS = ("mlp", "cgan-mlp", "cgan-mlp-proj")  # MLP image models learn 
 IMAGE_MLP_LR = 5e-4
 BASE_LR = 2e-4  # toys, and the convolutional models (DCGAN's Adam 2e-4)
 IMAGE_EMA_DECAY = 0.999  # image models sample from an EMA of G's weights (with a warm-up: trainer.ema_warmup)
-IMAGE_MLP_LR_DECAY = 0.0  # MLP image models: last share of the budget over which the lrs fall to 0 (lr_schedule)
 
 
 @dataclass
@@ -38,8 +37,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # one-sided: real target 1 - s
     augment: bool = False  # DiffAugment translation + cutout
     ema_decay: float | None = None  # EMA of G's weights; 0 = off; IMAGE_EMA_DECAY for images, off for toys
-    lr_decay: float | None = None  # last share of the budget over which both lrs fall linearly to 0 (0 = constant):
-    #                                IMAGE_MLP_LR_DECAY for MLP image models, else 0; no budget, no decay
+    lr_decay: float = 0.0  # last share of the budget over which both lrs fall linearly to 0; 0 = constant
     seed: int = 0
     device: str = "auto"
     steps: int | None = None  # budget in steps ...
@@ -64,16 +62,13 @@ class TrainConfig:
         lr_g = self.lr_g if self.lr_g is not None else lr
         lr_d = self.lr_d if self.lr_d is not None else lr
         ema_decay = self.ema_decay if self.ema_decay is not None else (0.0 if toy else IMAGE_EMA_DECAY)
-        lr_decay = self.lr_decay if self.lr_decay is not None else (
-            IMAGE_MLP_LR_DECAY if model in FAST_LR_MODELS else 0.0)
         return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size,
-                       lr_g=lr_g, lr_d=lr_d, ema_decay=ema_decay, lr_decay=lr_decay)
+                       lr_g=lr_g, lr_d=lr_d, ema_decay=ema_decay)
 
     def follows_budget(self) -> bool:
         """Whether the run's schedule depends on its budget (a growing model, or lr decay with a budget): then the
         state at S seconds of a longer run is not what an S-second run gives."""
-        resolved = self.resolved()
-        return resolved.model in GROWING_MODELS or (bool(resolved.lr_decay) and bool(self.steps or self.seconds))
+        return self.resolved().model in GROWING_MODELS or (bool(self.lr_decay) and bool(self.steps or self.seconds))
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a one-line message for anything a run cannot use."""
@@ -109,7 +104,7 @@ class TrainConfig:
         if self.ema_decay is not None and (not _finite(self.ema_decay)
                                            or not (self.ema_decay == 0 or 0.5 <= self.ema_decay < 1)):
             raise ValueError(f"ema_decay must be 0 (off) or in [0.5, 1), got {self.ema_decay}")
-        if self.lr_decay is not None and (not _finite(self.lr_decay) or not 0 <= self.lr_decay <= 1):
+        if not _finite(self.lr_decay) or not 0 <= self.lr_decay <= 1:
             raise ValueError(f"lr_decay must be in [0, 1] (the share of the budget to decay over), got {self.lr_decay}")
         if self.steps is not None and (not isinstance(self.steps, int) or self.steps < 1):
             raise ValueError(f"steps must be a positive integer, got {self.steps}")
