@@ -66,10 +66,14 @@ class TrainConfig:
         return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size,
                        lr_g=lr_g, lr_d=lr_d, ema_decay=ema_decay)
 
+    def decays_lr(self) -> bool:
+        """Whether the learning rates decay: lr_decay is on and there is a budget to decay over."""
+        return bool(self.lr_decay) and bool(self.steps or self.seconds)
+
     def follows_budget(self) -> bool:
         """Whether the run's schedule depends on its budget (a growing model, or lr decay with a budget): then the
         state at S seconds of a longer run is not what an S-second run gives."""
-        return self.resolved().model in GROWING_MODELS or (bool(self.lr_decay) and bool(self.steps or self.seconds))
+        return self.resolved().model in GROWING_MODELS or self.decays_lr()
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a one-line message for anything a run cannot use."""

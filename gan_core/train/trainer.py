@@ -90,7 +90,7 @@ class Trainer:
         self.G.to(self.device)
         self.D.to(self.device)
         self.grows = bool(getattr(self.G, "grows", False))  # progressive growing (gan_core.nn.progressive)
-        self.decays = bool(cfg.lr_decay) and bool(cfg.steps or cfg.seconds)  # lr decay over the budget
+        self.decays = cfg.decays_lr()  # lr decay over the budget (gan_core.train.lr_schedule)
         # What step() calls for the D update: G and D themselves, or DDP wrappers of them
         # (gan_core.train.distributed). Checkpoints, samples and the G update's frozen D use G and D.
         self.G_train: torch.nn.Module = self.G
