@@ -46,6 +46,7 @@ def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
     at.run()
     assert not at.exception
     assert at.session_state["pg_loss"] == "nonsaturating" and at.session_state["pg_lr_g"] == pytest.approx(1e-3)
+    assert at.session_state["pg_beta1"] == 0.0 and at.session_state["pg_batch_size"] == 1024, "no momentum, big batch"
     assert at.selectbox(key="pg_dataset").options == ["ring8", "grid25", "spiral", "moons"]  # toys only
     at.button(key="pg_start").click().run()
     job = at.session_state["job"]

