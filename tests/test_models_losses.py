@@ -176,9 +176,9 @@ def test_dataset_defaults_are_the_measured_recipes():
     toy = TrainConfig(dataset="ring8").resolved()
     assert (toy.model, toy.lr_g, toy.lr_d, toy.ema_decay, toy.batch_size) == ("toy", 2e-4, 2e-4, 0.0, 256)
     conv = TrainConfig(dataset="mnist", model="cgan-dcgan").resolved()
-    assert (conv.lr_g, conv.ema_decay) == (2e-4, 0.999)  # conv models keep DCGAN's Adam 2e-4
+    assert (conv.lr_g, conv.lr_d, conv.ema_decay) == (2e-4, 2e-4, 0.999)  # cgan-dcgan keeps DCGAN's Adam 2e-4
     folder = TrainConfig(dataset="folder:/x").resolved()
-    assert (folder.model, folder.lr_g, folder.ema_decay) == ("dcgan", 2e-4, 0.999)
+    assert (folder.model, folder.lr_g, folder.lr_d, folder.ema_decay) == ("dcgan", 5e-4, 2e-4, 0.999)  # TTUR
     given = TrainConfig(dataset="mnist", lr_g=1e-4, ema_decay=0.0).resolved()
     assert (given.lr_g, given.lr_d, given.ema_decay) == (1e-4, 2e-4, 0.0)  # what is given stays
     assert TrainConfig(dataset="mnist", model="cgan-mlp").resolved().lr_d == 5e-4  # the other MLPs: D as G

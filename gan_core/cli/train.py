@@ -13,13 +13,20 @@ from pathlib import Path
 from gan_core.cli.common import EXIT_DIVERGED, Command, UsageError, recorded_command
 from gan_core.nn.models import GROWING_MODELS, MODEL_NAMES
 from gan_core.teach.presets import PRESETS, get_preset
-from gan_core.train.config import BASE_LR, IMAGE_EMA_DECAY, IMAGE_MLP_LR, PROJECTION_MLP_LR_D, TrainConfig
+from gan_core.train.config import (
+    BASE_LR,
+    FAST_LR,
+    FAST_LR_MODELS,
+    IMAGE_EMA_DECAY,
+    SLOW_D_LR,
+    SLOW_D_MODELS,
+    TrainConfig,
+)
 
 HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
          "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
-         "lr_g": f"default: {IMAGE_MLP_LR:g} for MLP image models, {BASE_LR:g} otherwise",
-         "lr_d": f"default: {PROJECTION_MLP_LR_D:g} for cgan-mlp-proj, {IMAGE_MLP_LR:g} for the other MLP image "
-                 f"models, {BASE_LR:g} otherwise",
+         "lr_g": f"default: {FAST_LR:g} for {', '.join(FAST_LR_MODELS)}, {BASE_LR:g} otherwise",
+         "lr_d": f"default: {SLOW_D_LR:g} for {', '.join(SLOW_D_MODELS)}, else as lr_g",
          "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
          "lr_decay": "last share of the budget over which both lrs fall linearly to 0 (default: 0, constant)",
          "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",

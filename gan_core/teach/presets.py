@@ -47,8 +47,10 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            {"dataset": "mnist", "model": "cgan-mlp-proj", "eval_every": 500}),
     Preset("dcgan-mnist", "DCGAN", "train",
            "The DCGAN architecture (Radford et al. 2015), unconditional: transposed convolutions with BatchNorm "
-           "in G, strided convolutions in D, Adam 2e-4, EMA of G 0.999. About 10x slower per image than the MLP "
-           "models on a CPU, so it needs minutes for clean digits.", {"dataset": "mnist", "model": "dcgan",
+           "in G, strided convolutions in D, EMA of G 0.999; Adam 5e-4 for G and 2e-4 for D (a faster G than "
+           "DCGAN's 2e-4 for both: after 2500 steps the classifier's Fréchet distance was 275 against 408). About "
+           "10x slower per image than the MLP models on a CPU, so it needs many minutes for clean digits; the "
+           "shipped mnist-dcgan is this recipe after an hour on 2 cores.", {"dataset": "mnist", "model": "dcgan",
                                                                     "eval_every": 500}),
     Preset("progressive-mnist", "Progressive growing on MNIST", "train",
            "Progressive growing (Karras et al. 2017), conditional: G and D start at 7×7, then 14×14 and 28×28 fade in "
