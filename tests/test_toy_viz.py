@@ -119,7 +119,7 @@ def test_one_palette_for_real_and_generated_everywhere():
 
     from app_pages.explore.points import points_chart
     from app_pages.learn.charts import densities_chart
-    from app_pages.train import charts
+    from app_shared.training_ui import charts
     from gan_core.io import palette
     from gan_core.io.images import points_png
     from gan_core.teach.lesson import optimum_report

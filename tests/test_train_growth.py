@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.train import charts, growth
+from app_shared.training_ui import charts, growth
 from gan_core import TrainConfig, Trainer
 from gan_core.data.datasets import load_dataset
-from tools.harness.waiting import wait_for
+from tests.helpers import wait_for
 
 PAGES = Path(__file__).resolve().parent.parent / "app_pages"
 

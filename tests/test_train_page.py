@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from app_pages.train import charts as charts
-from app_pages.train import live_panel
 from app_shared import jobs as jobs_mod
+from app_shared.training_ui import charts as charts
+from app_shared.training_ui import live_panel
 from gan_core import JobState
 from gan_core.eval.diagnostics import diagnose
 from gan_core.eval.metrics import toy_coverage
 from gan_core.teach.presets import PRESETS, get_preset, presets_for
 from tests import worker_probes as probes
-from tools.harness.waiting import wait_for
+from tests.helpers import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train" / "page.py")
 

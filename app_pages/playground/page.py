@@ -3,10 +3,10 @@ import streamlit as st
 
 from app_pages.playground import animation
 from app_pages.playground import plot as pp
-from app_pages.train import charts, controls, form
-from app_pages.train import live_panel as lp
-from app_pages.train.scope import FormScope
-from app_pages.train.session_job import session_job
+from app_shared.training_ui import charts, controls, form
+from app_shared.training_ui import live_panel as lp
+from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.session_job import session_job
 from gan_core import TOY_DATASETS
 from gan_core.eval.metrics import MODES_COVERED_RULE
 from gan_core.teach.presets import presets_for

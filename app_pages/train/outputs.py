@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app_pages.train.form import read_form
-from app_pages.train.live_panel import toy_limit
-from app_pages.train.scope import FormScope
-from app_pages.train.session_job import session_job, start_job
 from app_shared.jobs import ServerBusyError
 from app_shared.session import safe_name, session_dir
+from app_shared.training_ui.form import read_form
+from app_shared.training_ui.live_panel import toy_limit
+from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.session_job import session_job, start_job
 from gan_core import TrainConfig, WorkerJob
 from gan_core.io.images import gif_bytes, grid, points_png
 

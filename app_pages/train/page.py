@@ -1,9 +1,10 @@
 """Train page: set up a GAN, train it in a background worker process, and watch it learn live."""
 import streamlit as st
 
-from app_pages.train import controls, form, live_panel, outputs
-from app_pages.train.scope import FormScope
-from app_pages.train.session_job import session_job
+from app_pages.train import outputs
+from app_shared.training_ui import controls, form, live_panel
+from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.session_job import session_job
 from gan_core.teach.presets import presets_for
 
 SCOPE = FormScope("tr_")  # this page's widget keys

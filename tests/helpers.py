@@ -1,4 +1,4 @@
-"""Waiting helpers shared by tests and benchmarks: poll a predicate, run a coroutine in its own thread."""
+"""Small helpers shared by the tests."""
 from __future__ import annotations
 
 import asyncio

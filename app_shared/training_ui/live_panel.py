@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.train import charts, growth
-from app_pages.train.scope import FormScope
-from app_pages.train.session_job import past_runs, session_job
+from app_shared.training_ui import charts, growth
+from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.session_job import past_runs, session_job
 from gan_core import JobState, JobStatus, LivePanelData, WorkerJob, live_panel_data
 from gan_core.eval.diagnostics import Diagnosis
 from gan_core.eval.metrics import MODES_COVERED_RULE

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app_pages.train.scope import FormScope
 from app_shared.session import safe_name, session_dir
+from app_shared.training_ui.scope import FormScope
 from gan_core import IMAGE_DATASETS, LOSS_NAMES, MODEL_NAMES, TOY_DATASETS, TrainConfig
 from gan_core.io.safety import UnsafeInputError, extract_image_zip
 from gan_core.teach.presets import PRESETS, Preset, get_preset

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.train.form import read_form
-from app_pages.train.scope import FormScope
-from app_pages.train.session_job import archive_job, session_job, start_job
 from app_shared.jobs import ServerBusyError
+from app_shared.training_ui.form import read_form
+from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.session_job import archive_job, session_job, start_job
 from gan_core import JobState
 from gan_core.train.trainer import LIVE_HPARAMS
 

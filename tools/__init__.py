@@ -1,1 +1,0 @@
-"""Developer tools that are neither the app nor its tests (the test and benchmark harness)."""
