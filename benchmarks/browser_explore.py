@@ -22,7 +22,7 @@ import time
 
 from benchmarks.common import hardware, percentile, write_result
 from benchmarks.latency import training_in_second_session
-from tests.streamlit_server import launch_chromium, running_server
+from tools.harness.streamlit_server import launch_chromium, running_server
 
 HOST_JS = "document.querySelector('[data-testid=\"stBidiComponentIsolated\"]').shadowRoot"
 FRAME_JS = """([n]) => { const h = document.querySelector('[data-testid="stBidiComponentIsolated"]');

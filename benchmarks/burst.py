@@ -1,7 +1,7 @@
 """Simultaneous slider moves: k Explore sessions move z[0] at the same instant, with and without turns.
 
 A class does not move its sliders evenly: moves bunch up. This measures the worst ordinary case
-directly: k sessions (Streamlit's websocket protocol, tests/streamlit_ws_client.py) send a move
+directly: k sessions (Streamlit's websocket protocol, tools/harness/streamlit_ws_client.py) send a move
 at once, ROUNDS times, against two servers in one run, one with Explore's moves taking turns
 (app_shared/cpu_turns.py) and one without (GAN_CPU_TURNS=0), and one session's moves alone as the
 reference. A move's latency runs from sending the value to the new image fetched over HTTP.
@@ -16,8 +16,8 @@ import argparse
 import asyncio
 
 from benchmarks.common import hardware, summary_ms, write_result
-from tests.streamlit_server import running_server
-from tests.streamlit_ws_client import StreamlitSession
+from tools.harness.streamlit_server import running_server
+from tools.harness.streamlit_ws_client import StreamlitSession
 
 SLIDER, CAPTION, STEP, WARM_ROUNDS = "z[0]", "sample", 0.05, 3
 

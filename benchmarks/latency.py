@@ -19,8 +19,8 @@ import re
 import time
 
 from benchmarks.common import hardware, summary_ms, write_result
-from tests.browser_helpers import FIND_IMAGE_JS, exception_text, image_src, wait_app_idle, wait_image
-from tests.streamlit_server import launch_chromium, running_server
+from tools.harness.browser_helpers import FIND_IMAGE_JS, exception_text, image_src, wait_app_idle, wait_image
+from tools.harness.streamlit_server import launch_chromium, running_server
 
 CAPTION = "sample*"  # Explore: "sample — 7"; the floor app: "sample"
 SLIDER = "z[0]"

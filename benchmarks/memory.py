@@ -15,8 +15,8 @@ import re
 import time
 
 from benchmarks.common import hardware, write_result
-from tests.browser_helpers import wait_app_idle, wait_image
-from tests.streamlit_server import launch_chromium, rss_bytes, running_server
+from tools.harness.browser_helpers import wait_app_idle, wait_image
+from tools.harness.streamlit_server import launch_chromium, rss_bytes, running_server
 
 MB = 1024 * 1024
 

@@ -20,8 +20,8 @@ import re
 import time
 
 from benchmarks.common import hardware, write_result
-from tests.browser_helpers import sample_canvas, wait_canvas_draws
-from tests.streamlit_server import launch_chromium, running_server
+from tools.harness.browser_helpers import sample_canvas, wait_canvas_draws
+from tools.harness.streamlit_server import launch_chromium, running_server
 
 PRESET = "ring8-nonsaturating"
 TARGET_FPS = 10.0

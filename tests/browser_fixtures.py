@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import exception_text
 from tests.conftest import require
-from tests.streamlit_server import CHROMIUM_ARGS, AppServer, find_chromium, running_server
+from tools.harness.browser_helpers import exception_text
+from tools.harness.streamlit_server import CHROMIUM_ARGS, AppServer, find_chromium, running_server
 
 __all__ = ["chromium_path", "browser_type_launch_args", "app_server", "chromium", "new_page", "screenshot",
            "assert_no_exception", "ARTIFACTS", "SCREENSHOTS"]

@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser_fixtures import *  # noqa: F401,F403  (fixtures: app_server, chromium, new_page, ...)
 from tests.browser_fixtures import assert_no_exception, screenshot
-from tests.browser_helpers import fetch_image, image_src, wait_app_idle, wait_image, wait_src_change
+from tools.harness.browser_helpers import fetch_image, image_src, wait_app_idle, wait_image, wait_src_change
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

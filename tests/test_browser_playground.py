@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser_fixtures import *  # noqa: F401,F403  (fixtures: app_server, chromium, new_page, ...)
 from tests.browser_fixtures import assert_no_exception, screenshot
-from tests.browser_helpers import sample_canvas, wait_app_idle, wait_canvas_draws
+from tools.harness.browser_helpers import sample_canvas, wait_app_idle, wait_canvas_draws
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

@@ -25,7 +25,7 @@ from app_pages.explore import compute as ec
 from gan_core import list_pretrained, load_checkpoint, save_checkpoint
 from gan_core.io.checkpoint import read_meta
 from gan_core.nn.models import build_models
-from tests.helpers import run_async
+from tools.harness.waiting import run_async
 
 APP = str(REPO / "app.py")
 UID = "sess1"

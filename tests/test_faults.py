@@ -19,7 +19,7 @@ import torch
 from gan_core import JobState, TrainConfig, TrainingJob
 from gan_core.data.datasets import Dataset, load_dataset
 from gan_core.io.checkpoint import load_checkpoint
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 

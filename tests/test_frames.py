@@ -14,7 +14,7 @@ from gan_core.teach import toy_viz
 from gan_core.teach.presets import PRESETS
 from gan_core.teach.toy_frames import FRAME_ARROWS, FRAME_GRID, FRAME_MANIFOLD, FRAME_POINTS, ToyFrame, toy_frame
 from gan_core.train.frames import FrameBuffer, FrameRecorder
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import time
 
 from app_shared import housekeeping
 from app_shared.housekeeping import Every, session_connected
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 
 def test_every_keeps_going_after_a_failing_pass_and_stops_on_close(caplog):

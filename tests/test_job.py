@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_core import JobState, TrainConfig, TrainingJob
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 
 @pytest.fixture

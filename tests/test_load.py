@@ -35,8 +35,8 @@ import pytest
 from app_shared.session_janitor import MALLOC_ARENAS
 from benchmarks.common import hardware, summary_ms, write_result
 from tests.conftest import SHARED_MNIST, require
-from tests.streamlit_server import rss_bytes, running_server
-from tests.streamlit_ws_client import StreamlitSession
+from tools.harness.streamlit_server import rss_bytes, running_server
+from tools.harness.streamlit_ws_client import StreamlitSession
 
 pytestmark = [pytest.mark.load, pytest.mark.timeout(1500)]
 

@@ -14,7 +14,7 @@ from gan_core import Trainer
 from gan_core.eval.metrics import toy_coverage
 from gan_core.teach.presets import PRESETS, presets_for
 from tests import worker_probes as probes
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "playground" / "page.py")
 

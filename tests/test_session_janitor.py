@@ -2,9 +2,9 @@
 import tempfile
 
 from app_shared.session_janitor import SessionJanitor, limit_malloc_arenas, release_free_memory
-from tests.helpers import run_async, wait_for
-from tests.streamlit_server import running_server
-from tests.streamlit_ws_client import StreamlitSession, http_get
+from tools.harness.streamlit_server import running_server
+from tools.harness.streamlit_ws_client import StreamlitSession, http_get
+from tools.harness.waiting import run_async, wait_for
 
 
 class FakeRuntime:

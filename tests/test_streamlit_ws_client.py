@@ -15,10 +15,10 @@ import tempfile
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit_server import running_server
-from streamlit_ws_client import ProtocolError, StreamlitSession, http_get
 
-from tests.helpers import run_async
+from tools.harness.streamlit_server import running_server
+from tools.harness.streamlit_ws_client import ProtocolError, StreamlitSession, http_get
+from tools.harness.waiting import run_async
 
 pytestmark = pytest.mark.timeout(120)
 

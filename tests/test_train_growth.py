@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_shared.training_ui import charts, growth
 from gan_core import TrainConfig, Trainer
 from gan_core.data.datasets import load_dataset
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 PAGES = Path(__file__).resolve().parent.parent / "app_pages"
 

@@ -15,7 +15,7 @@ from gan_core import JobState, TrainConfig, WorkerJob, load_checkpoint
 from gan_core.train import history as history_mod
 from gan_core.train.history import MetricsHistory
 from tests import worker_probes as probes
-from tests.helpers import wait_for
+from tools.harness.waiting import wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

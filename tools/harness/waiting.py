@@ -1,4 +1,4 @@
-"""Small helpers shared by the tests."""
+"""Waiting helpers shared by tests and benchmarks: poll a predicate, run a coroutine in its own thread."""
 from __future__ import annotations
 
 import asyncio
