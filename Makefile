@@ -4,21 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench loadtest gpu-check clean
+.PHONY: run test lint bench loadtest gpu-check clean requirements
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# Dependencies and their versions live in pyproject.toml only. pip prints a line per package it installs.
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	@echo "==> Installing gan_core and the app's dependencies into $(VENV) (PyTorch is large: minutes the first time)"
-	$(BIN)/pip install --disable-pip-version-check -e .
+# Every install is the same: the pinned sets in requirements.txt (the app) and requirements-dev.txt (the app and
+# the test tools), compiled from pyproject.toml by `make requirements`; then gan_core itself, with no other
+# dependency. tests/test_requirements.py fails when the pins drift from pyproject.toml or from the venv.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
+	@echo "==> Installing the app's pinned dependencies (requirements.txt) into $(VENV) (PyTorch is large: minutes the first time)"
+	$(BIN)/pip install --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	@echo "==> Installing the test tools (pytest, Playwright, ruff)"
-	$(BIN)/pip install --disable-pip-version-check -e ".[dev]"
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	@echo "==> Installing the test tools (requirements-dev.txt: pytest, Playwright, ruff)"
+	$(BIN)/pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# Re-pin after editing pyproject.toml's dependencies (needs uv: `pip install uv`; it reads PyPI)
+UV_COMPILE := uv pip compile pyproject.toml --universal --python-version 3.11 -q
+requirements:
+	$(UV_COMPILE) -o requirements.txt
+	$(UV_COMPILE) --extra dev -o requirements-dev.txt
 
 # MALLOC_ARENA_MAX=2: page runs are threads; glibc's default of up to 8 arenas per core keeps the memory
 # of a class of 30 long after it left (see app_shared/session_janitor.py, which also caps it at start-up)
@@ -28,8 +37,16 @@ run: $(VENV)/.installed
 test: lint
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.installed-dev
+# eslint (package.json, pinned in package-lock.json) lints all browser code: static/js/ (not static/vendor/)
+# and the JS unit tests in tests/js/. `npm ci` installs exactly the lock file's versions into node_modules/.
+node_modules/.installed: package.json package-lock.json
+	@echo "==> Installing eslint (npm ci: package-lock.json)"
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint: $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/ruff check .
+	npx --no-install eslint static/js $(wildcard tests/js)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks.run_all
