@@ -30,7 +30,10 @@ HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH
          "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
          "lr_decay": "last share of the budget over which both lrs fall linearly to 0 (default: 0, constant)",
          "loss": "minimax, nonsaturating, lsgan, hinge or wgan-gp",
-         "device": "auto, cpu, cuda or mps"}
+         "device": "auto, cpu, cuda or mps",
+         "optimizer_g": "adam or sgd (plain, no momentum) (default: adam)",
+         "optimizer_d": "adam or sgd (plain, no momentum) (default: adam)",
+         "beta1_d": "D's Adam beta1 (default: as --beta1)"}
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:

@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-from gan_core.nn.models import MODEL_NAMES, build_models
+from gan_core.nn.models import MODEL_NAMES, TOY_DEPTH, TOY_DEPTH_RANGE, TOY_HIDDEN, TOY_HIDDEN_RANGE, build_models
 
 FORMAT = "gan_core.checkpoint/1"
 PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
@@ -198,6 +198,10 @@ def validate_meta(meta: Any, where: str = "checkpoint JSON") -> dict[str, Any]:
         if (not isinstance(shape, list) or len(shape) != 3 or not all(isinstance(s, int) for s in shape)
                 or shape[0] not in (1, 3) or not 8 <= shape[1] <= 128 or shape[1] != shape[2]):
             raise CheckpointError(f"{where}: image_shape must be [1 or 3, S, S] with 8 <= S <= 128, got {shape!r}")
+    for key, (low, high) in (("toy_hidden", TOY_HIDDEN_RANGE), ("toy_depth", TOY_DEPTH_RANGE)):
+        value = meta.get(key)  # absent in checkpoints from before the toy's size was a setting: the defaults
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+            raise CheckpointError(f"{where}: {key} must be an integer in {low}..{high}, got {value!r}")
     names = meta.get("class_names")
     if names is not None and (not isinstance(names, list) or (classes and len(names) != classes)):
         raise CheckpointError(f"{where}: class_names must be a list of num_classes names")
@@ -207,7 +211,9 @@ def validate_meta(meta: Any, where: str = "checkpoint JSON") -> dict[str, Any]:
 def build_from_meta(meta: dict[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
     shape = tuple(meta["image_shape"]) if meta.get("image_shape") else None
     try:
-        return build_models(meta["model"], meta["z_dim"], shape, meta.get("num_classes"))
+        return build_models(meta["model"], meta["z_dim"], shape, meta.get("num_classes"),
+                            toy_hidden=meta.get("toy_hidden") or TOY_HIDDEN,
+                            toy_depth=meta.get("toy_depth") or TOY_DEPTH)
     except ValueError as exc:
         raise CheckpointError(f"checkpoint JSON describes a model that cannot be built: {exc}") from None
 

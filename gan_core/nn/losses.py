@@ -77,9 +77,15 @@ def get_loss(name: str) -> GANLoss:
 
 
 def gradient_penalty(discriminator: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     y: torch.Tensor | None = None) -> torch.Tensor:
-    """WGAN-GP (Gulrajani et al. 2017): E[(||grad D(x_hat)|| - 1)^2] on random interpolates."""
-    alpha = torch.rand(real.size(0), *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+                     y: torch.Tensor | None = None, alpha: torch.Tensor | None = None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): E[(||grad D(x_hat)|| - 1)^2] on random interpolates.
+
+    `alpha` (one mixing weight per sample, shape [N]) is drawn from `generator` unless given (the browser
+    engine's parity test gives it)."""
+    if alpha is None:
+        alpha = torch.rand(real.size(0), device=real.device, dtype=real.dtype, generator=generator)
+    alpha = alpha.reshape(real.size(0), *([1] * (real.dim() - 1))).to(real.dtype)
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = discriminator(x_hat, y)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)

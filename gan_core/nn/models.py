@@ -21,8 +21,11 @@ CONDITIONAL_MODELS = ("cgan-mlp", "cgan-mlp-proj", "cgan-dcgan", "cgan-progan")
 GROWING_MODELS = ("progan", "cgan-progan")  # progressive growing: gan_core.nn.progressive
 
 
+LEAKY_SLOPE = 0.2  # every leaky ReLU here (the browser engine's toy D reads it: gan_core.teach.browser_spec)
+
+
 def _lrelu() -> nn.Module:
-    return nn.LeakyReLU(0.2, inplace=True)
+    return nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
 
 
 class LabelledModule(nn.Module):
@@ -140,8 +143,14 @@ class DCGANDiscriminator(nn.Module):
 
 # ---------------------------------------------------------------- toy 2-D GAN (GAN Lab's setting)
 
+TOY_HIDDEN = 128  # the 2-D toy nets' default width and number of hidden layers (TrainConfig.toy_hidden/_depth)
+TOY_DEPTH = 3
+TOY_HIDDEN_RANGE = (4, 512)  # what a config or a checkpoint may ask for
+TOY_DEPTH_RANGE = (1, 6)
+
+
 class ToyGenerator(nn.Module):
-    def __init__(self, z_dim: int, hidden: int = 128, depth: int = 3) -> None:
+    def __init__(self, z_dim: int, hidden: int = TOY_HIDDEN, depth: int = TOY_DEPTH) -> None:
         super().__init__()
         self.z_dim, self.num_classes, self.image_shape = z_dim, None, None
         layers, width = [], z_dim
@@ -156,7 +165,7 @@ class ToyGenerator(nn.Module):
 
 
 class ToyDiscriminator(nn.Module):
-    def __init__(self, hidden: int = 128, depth: int = 3) -> None:
+    def __init__(self, hidden: int = TOY_HIDDEN, depth: int = TOY_DEPTH) -> None:
         super().__init__()
         self.num_classes = None
         layers, width = [], 2
@@ -173,14 +182,15 @@ class ToyDiscriminator(nn.Module):
 # ---------------------------------------------------------------- registry
 
 def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = None,
-                 num_classes: int | None = None) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for a registered model name."""
+                 num_classes: int | None = None, toy_hidden: int = TOY_HIDDEN,
+                 toy_depth: int = TOY_DEPTH) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) for a registered model name (toy_hidden/toy_depth size the 2-D toy)."""
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
     if z_dim < 1:
         raise ValueError(f"z_dim must be at least 1, got {z_dim}")
     if name == "toy":
-        return ToyGenerator(z_dim), ToyDiscriminator()
+        return ToyGenerator(z_dim, toy_hidden, toy_depth), ToyDiscriminator(toy_hidden, toy_depth)
     if image_shape is None or len(image_shape) != 3:
         raise ValueError(f"model {name!r} needs an image dataset (C x H x W), got shape {image_shape}")
     conditional = name in CONDITIONAL_MODELS

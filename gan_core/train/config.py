@@ -7,7 +7,15 @@ from typing import Any
 
 from gan_core.data.datasets import IMAGE_DATASETS, TOY_DATASETS
 from gan_core.nn.losses import LOSS_NAMES, get_loss
-from gan_core.nn.models import CONDITIONAL_MODELS, GROWING_MODELS, MODEL_NAMES
+from gan_core.nn.models import (
+    CONDITIONAL_MODELS,
+    GROWING_MODELS,
+    MODEL_NAMES,
+    TOY_DEPTH,
+    TOY_DEPTH_RANGE,
+    TOY_HIDDEN,
+    TOY_HIDDEN_RANGE,
+)
 
 # The defaults that depend on the data, chosen by measurement (benchmarks/recipes.py, benchmarks/RESULTS.md):
 LABELLED_IMAGE_MODEL = "cgan-mlp-proj"  # mnist, fashion: conditional MLP GAN with a projection discriminator
@@ -19,6 +27,15 @@ FAST_LR = 5e-4
 SLOW_D_MODELS = ("cgan-mlp-proj", "dcgan")
 SLOW_D_LR = 2e-4
 BASE_LR = 2e-4  # toys, cgan-dcgan and the growing models (DCGAN's Adam 2e-4)
+OPTIMIZER_NAMES = ("adam", "sgd")
+# The ranges validate() accepts (the browser engine's limits come from here too: gan_core.teach.browser_spec)
+LR_RANGE = (0.0, 1.0)  # (exclusive, inclusive]
+BATCH_RANGE = (1, 4096)
+Z_DIM_RANGE = (1, 1024)
+BETA_RANGE = (0.0, 1.0)  # [inclusive, exclusive)
+N_CRITIC_RANGE = (1, 20)
+PENALTY_MAX = 1000.0  # gp_weight and r1_gamma in [0, PENALTY_MAX]
+LABEL_SMOOTHING_MAX = 0.5
 IMAGE_EMA_DECAY = 0.999  # image models sample from an EMA of G's weights (with a warm-up: trainer.ema_warmup)
 
 
@@ -33,8 +50,11 @@ class TrainConfig:
     batch_size: int | None = None  # 256 for toys (cheap points), 64 for images
     lr_g: float | None = None  # FAST_LR for FAST_LR_MODELS, BASE_LR otherwise
     lr_d: float | None = None  # SLOW_D_LR for SLOW_D_MODELS, else as lr_g
-    beta1: float = 0.5
+    beta1: float = 0.5  # Adam's beta1 (G's, and D's unless beta1_d is set)
+    beta1_d: float | None = None  # D's Adam beta1; None = beta1
     beta2: float = 0.999
+    optimizer_g: str = "adam"  # adam or sgd (plain, no momentum)
+    optimizer_d: str = "adam"
     n_critic: int | None = None  # D steps per G step; 5 for wgan-gp, else 1
     gp_weight: float = 10.0  # WGAN-GP penalty weight
     r1_gamma: float = 0.0  # R1 penalty gamma; 0 = off
@@ -53,6 +73,8 @@ class TrainConfig:
     snapshot_every: int = 100  # steps between samples of the fixed noise
     eval_every: int = 0  # steps between quality metrics (gan_core.eval.metrics); 0 = off
     num_threads: int | None = None  # torch CPU threads for the job; None = all cores but one
+    toy_hidden: int = TOY_HIDDEN  # width of the 2-D toy's hidden layers (G and D)
+    toy_depth: int = TOY_DEPTH  # number of hidden layers of each toy net
 
     def resolved(self) -> TrainConfig:
         """A copy with every None default filled in for this dataset and loss."""
@@ -68,6 +90,10 @@ class TrainConfig:
         ema_decay = self.ema_decay if self.ema_decay is not None else (0.0 if toy else IMAGE_EMA_DECAY)
         return replace(self, model=model, z_dim=z_dim, n_critic=n_critic, batch_size=batch_size,
                        lr_g=lr_g, lr_d=lr_d, ema_decay=ema_decay)
+
+    def d_beta1(self) -> float:
+        """D's Adam beta1: beta1_d if set, else beta1."""
+        return self.beta1 if self.beta1_d is None else self.beta1_d
 
     def decays_lr(self) -> bool:
         """Whether the learning rates decay: lr_decay is on and there is a budget to decay over."""
@@ -93,19 +119,32 @@ class TrainConfig:
                              "use model toy for 2-D datasets and an image model for image datasets")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
-            if value is not None and (not _finite(value) or value <= 0 or value > 1):
-                raise ValueError(f"{name} must be a number in (0, 1], got {value}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 4096):
-            raise ValueError(f"batch size must be an integer in 1..4096, got {self.batch_size}")
-        if self.z_dim is not None and (not isinstance(self.z_dim, int) or not 1 <= self.z_dim <= 1024):
-            raise ValueError(f"z_dim must be an integer in 1..1024, got {self.z_dim}")
-        for name in ("beta1", "beta2"):
+            if value is not None and (not _finite(value) or value <= LR_RANGE[0] or value > LR_RANGE[1]):
+                raise ValueError(f"{name} must be a number in ({LR_RANGE[0]:g}, {LR_RANGE[1]:g}], got {value}")
+        low, high = BATCH_RANGE
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or not low <= self.batch_size <= high):
+            raise ValueError(f"batch size must be an integer in {low}..{high}, got {self.batch_size}")
+        low, high = Z_DIM_RANGE
+        if self.z_dim is not None and (not isinstance(self.z_dim, int) or not low <= self.z_dim <= high):
+            raise ValueError(f"z_dim must be an integer in {low}..{high}, got {self.z_dim}")
+        for name in ("beta1", "beta1_d", "beta2"):
             value = getattr(self, name)
-            if not _finite(value) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {value}")
-        if self.n_critic is not None and (not isinstance(self.n_critic, int) or not 1 <= self.n_critic <= 20):
-            raise ValueError(f"n_critic must be an integer in 1..20, got {self.n_critic}")
-        for name, top in (("gp_weight", 1000.0), ("r1_gamma", 1000.0), ("label_smoothing", 0.5)):
+            if value is None and name == "beta1_d":
+                continue
+            if not _finite(value) or not BETA_RANGE[0] <= value < BETA_RANGE[1]:
+                raise ValueError(f"{name} must be in [{BETA_RANGE[0]:g}, {BETA_RANGE[1]:g}), got {value}")
+        for name in ("optimizer_g", "optimizer_d"):
+            if getattr(self, name) not in OPTIMIZER_NAMES:
+                raise ValueError(f"{name} must be one of {', '.join(OPTIMIZER_NAMES)}, got {getattr(self, name)!r}")
+        for name, (low, high) in (("toy_hidden", TOY_HIDDEN_RANGE), ("toy_depth", TOY_DEPTH_RANGE)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} must be an integer in {low}..{high}, got {value}")
+        low, high = N_CRITIC_RANGE
+        if self.n_critic is not None and (not isinstance(self.n_critic, int) or not low <= self.n_critic <= high):
+            raise ValueError(f"n_critic must be an integer in {low}..{high}, got {self.n_critic}")
+        for name, top in (("gp_weight", PENALTY_MAX), ("r1_gamma", PENALTY_MAX),
+                          ("label_smoothing", LABEL_SMOOTHING_MAX)):
             value = getattr(self, name)
             if not _finite(value) or not 0 <= value <= top:
                 raise ValueError(f"{name} must be in [0, {top:g}], got {value}")

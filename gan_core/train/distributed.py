@@ -102,8 +102,7 @@ def wrap_trainer(trainer, launch: Launch) -> None:
     if trainer.ema is not None:  # DDP broadcast rank 0's weights; the EMA starts from them
         trainer.ema.load_state_dict(trainer.G.state_dict())
     seed = trainer.config.seed + SEED_STRIDE * launch.rank
-    torch.manual_seed(seed)  # z and penalty noise
-    trainer.rng.manual_seed(seed)  # which real images this rank samples
+    trainer.reseed(seed)  # this rank's real batches, z and penalty noise (the process RNG is left alone)
     trainer._save_good_state()
 
 

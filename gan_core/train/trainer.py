@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from gan_core.io.images import to_uint8
 from gan_core.nn.augment import diff_augment
 from gan_core.nn.losses import get_loss, gradient_penalty, r1_penalty
 from gan_core.nn.models import CONDITIONAL_MODELS, build_models
-from gan_core.nn.progressive import grow_schedule, run_fraction
+from gan_core.nn.progressive import grow_schedule
 from gan_core.train.config import TrainConfig
 from gan_core.train.history import MetricsHistory
 from gan_core.train.loop import (
@@ -35,14 +36,16 @@ from gan_core.train.loop import (
     is_good_state_step,
     is_record_step,
     is_snapshot_step,
+    run_fraction,
 )
 from gan_core.train.lr_schedule import lr_factor
 from gan_core.train.stages import GROWTH_EVENT, stage_picks, stage_sample
 
-LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta2", "n_critic", "gp_weight", "r1_gamma",
-                "label_smoothing", "augment", "ema_decay", "loss")
+LIVE_HPARAMS = ("lr_g", "lr_d", "beta1", "beta1_d", "beta2", "n_critic", "gp_weight", "r1_gamma",
+                "label_smoothing", "augment", "ema_decay", "loss", "optimizer_g", "optimizer_d")
 TOY_SNAPSHOT_POINTS = 512
-__all__ = ["LIVE_HPARAMS", "DivergedError", "Trainer", "check_live_changes", "hardware_summary", "make_adam"]
+__all__ = ["LIVE_HPARAMS", "DivergedError", "Trainer", "check_live_changes", "hardware_summary", "make_adam",
+           "make_optimizer"]
 
 
 def check_live_changes(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
@@ -62,6 +65,14 @@ def make_adam(params, lr: float, betas: tuple[float, float], device: torch.devic
         return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
 
 
+def make_optimizer(kind: str, params, lr: float, betas: tuple[float, float],
+                   device: torch.device) -> torch.optim.Optimizer:
+    """Adam (make_adam) or plain SGD (no momentum: GAN Lab's other choice), by TrainConfig's optimizer_g/_d."""
+    if kind == "sgd":
+        return torch.optim.SGD(list(params), lr=lr, foreach=True)
+    return make_adam(params, lr, betas, device)
+
+
 def hardware_summary(device: torch.device) -> str:
     return f"{describe_device(device)}; {platform.machine()} {platform.system()}; torch {torch.__version__}"
 
@@ -75,7 +86,6 @@ class Trainer:
         self.config = config.resolved().validate()
         cfg = self.config
         self.device = torch.device(device) if device is not None else pick_device(cfg.device)
-        torch.manual_seed(cfg.seed)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         data = dataset if dataset is not None else load_dataset(cfg.dataset, cfg.data_dir, limit=cfg.data_limit,
@@ -86,7 +96,10 @@ class Trainer:
         self.conditional = cfg.model in CONDITIONAL_MODELS
         self.num_classes = self.data.num_classes if self.conditional else None
         image_shape = self.data.shape if self.data.kind == "image" else None
-        self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.num_classes)
+        with torch.random.fork_rng(devices=[]):  # seeded weights without reseeding the process
+            torch.default_generator.manual_seed(cfg.seed)
+            self.G, self.D = build_models(cfg.model, cfg.z_dim, image_shape, self.num_classes,
+                                          toy_hidden=cfg.toy_hidden, toy_depth=cfg.toy_depth)
         self.G.to(self.device)
         self.D.to(self.device)
         self.grows = bool(getattr(self.G, "grows", False))  # progressive growing (gan_core.nn.progressive)
@@ -95,11 +108,20 @@ class Trainer:
         # (gan_core.train.distributed). Checkpoints, samples and the G update's frozen D use G and D.
         self.G_train: torch.nn.Module = self.G
         self.D_train: torch.nn.Module = self.D
-        self.opt_g = make_adam(self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2), self.device)
-        self.opt_d = make_adam(self.D.parameters(), cfg.lr_d, (cfg.beta1, cfg.beta2), self.device)
+        self.opt_g = make_optimizer(cfg.optimizer_g, self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2),
+                                    self.device)
+        self.opt_d = make_optimizer(cfg.optimizer_d, self.D.parameters(), cfg.lr_d, (cfg.d_beta1(), cfg.beta2),
+                                    self.device)
         self.loss = get_loss(cfg.loss)
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema_decay else None
-        self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        # The run's own randomness: real batches, z and the penalty's alpha come from self.rng; dropout and
+        # DiffAugment (which draw from torch's global generator) run on a private copy of that generator's
+        # state (_private_global_rng). Nothing here reseeds or advances the process's RNG.
+        self.rng = torch.Generator(device=self.device)
+        self._has_dropout = any(isinstance(m, torch.nn.Dropout) for m in (*self.G.modules(), *self.D.modules()))
+        self.reseed(cfg.seed)
+        self._last_fake: torch.Tensor | None = None
+        self._last_labels: torch.Tensor | None = None
         n_fixed = (TOY_SNAPSHOT_POINTS if self.data.kind == "points"
                    else 8 * self.num_classes if self.conditional else 64)
         self.fixed_z = sample_latents(n_fixed, cfg.z_dim, seed=cfg.seed + 7919, device=self.device)
@@ -132,45 +154,13 @@ class Trainer:
             self._grow()
         if self.decays:
             self._decay_lr()
-        batch = cfg.batch_size
-        d_grad_norm = g_grad_norm = None
-        for i in range(cfg.n_critic):
-            real, labels = self.data.sample(batch, self.rng)
-            labels = labels if self.conditional else None
-            z = torch.randn(batch, cfg.z_dim, device=self.device)
-            last = i == cfg.n_critic - 1
-            with torch.set_grad_enabled(last):  # the last fake batch is reused for the G step
-                fake = self.G_train(z, labels)
-            both = torch.cat([real, fake.detach()])
-            if cfg.augment:
-                both = diff_augment(both)
-            scores = self.D_train(both, torch.cat([labels, labels]) if labels is not None else None)
-            real_scores, fake_scores = scores[:batch], scores[batch:]
-            d_loss = self.loss.d_loss(real_scores, fake_scores, cfg.label_smoothing)
-            if self.loss.uses_gradient_penalty:
-                d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, labels)
-            if cfg.r1_gamma:
-                d_loss = d_loss + 0.5 * cfg.r1_gamma * r1_penalty(self.D, real, labels)
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            if record and last:
-                d_grad_norm = _grad_norm(self.D)
-            self.opt_d.step()
-
-        self.D.requires_grad_(False)
-        g_scores = self.D(diff_augment(fake) if cfg.augment else fake, labels)
-        g_loss = self.loss.g_loss(g_scores)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        if record:
-            g_grad_norm = _grad_norm(self.G)
-        self.opt_g.step()
-        self.D.requires_grad_(True)
-        if self.ema is not None:
-            _ema_update(self.ema, self.G, ema_warmup(cfg.ema_decay, self.step_count))
-
+        with self._private_global_rng():
+            for i in range(cfg.n_critic):
+                last = i == cfg.n_critic - 1  # the last fake batch is reused for the G step
+                d_loss, real_scores, fake_scores, d_grad_norm = self.d_step(keep_fake=last, grad_norm=record and last)
+            g_loss, g_grad_norm = self.g_step(grad_norm=record)
         self.step_count += 1
-        self.images_seen += batch * cfg.n_critic
+        self.images_seen += cfg.batch_size * cfg.n_critic
         self.train_seconds += time.perf_counter() - started
         row = self._record(d_loss, g_loss, real_scores, fake_scores, d_grad_norm, g_grad_norm) if record else None
         if is_snapshot_step(self.step_count, cfg.snapshot_every):
@@ -178,6 +168,100 @@ class Trainer:
         if self.evaluator is not None and is_eval_step(self.step_count, cfg.eval_every):
             self.history.add_eval({"step": self.step_count, **self.evaluator(self)})
         return row
+
+    def d_step(self, real: torch.Tensor | None = None, z: torch.Tensor | None = None,
+               alpha: torch.Tensor | None = None, keep_fake: bool = True, grad_norm: bool = False):
+        """One discriminator update on a real batch and G(z) (each drawn from self.rng unless given; `alpha` is
+        the gradient penalty's mixing weights). With `keep_fake`, G(z) keeps its graph for the next `g_step`.
+
+        Returns (d_loss, real_scores, fake_scores, D's gradient norm or None), all on the device (no host sync).
+        Does not count a step: `step()` does.
+        """
+        cfg = self.config
+        batch = cfg.batch_size if real is None else real.size(0)
+        labels = None
+        if real is None:
+            real, labels = self.data.sample(batch, self.rng)
+            labels = labels if self.conditional else None
+        if z is None:
+            z = torch.randn(batch, cfg.z_dim, device=self.device, generator=self.rng)
+        with torch.set_grad_enabled(keep_fake):
+            fake = self.G_train(z, labels)
+        both = torch.cat([real, fake.detach()])
+        if cfg.augment:
+            both = diff_augment(both)
+        scores = self.D_train(both, torch.cat([labels, labels]) if labels is not None else None)
+        real_scores, fake_scores = scores[:batch], scores[batch:]
+        d_loss = self.loss.d_loss(real_scores, fake_scores, cfg.label_smoothing)
+        if self.loss.uses_gradient_penalty:
+            d_loss = d_loss + cfg.gp_weight * gradient_penalty(self.D, real, fake, labels, alpha=alpha,
+                                                               generator=self.rng)
+        if cfg.r1_gamma:
+            d_loss = d_loss + 0.5 * cfg.r1_gamma * r1_penalty(self.D, real, labels)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        norm = _grad_norm(self.D) if grad_norm else None
+        self.opt_d.step()
+        self._last_fake, self._last_labels = (fake, labels) if keep_fake else (None, None)
+        return d_loss, real_scores, fake_scores, norm
+
+    def g_step(self, z: torch.Tensor | None = None, grad_norm: bool = False):
+        """One generator update against the frozen D: on G(z) for a given z, else on the fake batch the last
+        `d_step` kept (else a fresh one). Returns (g_loss, G's gradient norm or None)."""
+        cfg = self.config
+        fake, labels = self._last_fake, self._last_labels
+        if z is not None or fake is None:
+            if z is None:
+                z = torch.randn(cfg.batch_size, cfg.z_dim, device=self.device, generator=self.rng)
+                if self.conditional:
+                    labels = torch.randint(0, self.num_classes, (cfg.batch_size,), device=self.device,
+                                           generator=self.rng)
+            fake = self.G_train(z, labels)
+        self._last_fake = self._last_labels = None
+        self.D.requires_grad_(False)
+        try:
+            g_scores = self.D(diff_augment(fake) if cfg.augment else fake, labels)
+            g_loss = self.loss.g_loss(g_scores)
+            self.opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+        finally:
+            self.D.requires_grad_(True)
+        norm = _grad_norm(self.G) if grad_norm else None
+        self.opt_g.step()
+        if self.ema is not None:
+            _ema_update(self.ema, self.G, ema_warmup(cfg.ema_decay, self.step_count))
+        return g_loss, norm
+
+    def reseed(self, seed: int) -> None:
+        """Start the run's own random streams from `seed` (DDP gives each rank its own)."""
+        self.rng.manual_seed(seed)
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            torch.manual_seed(seed)
+            self._global_state = self._read_global_state()
+
+    def _cuda_devices(self) -> list[int]:
+        return [self.device.index or 0] if self.device.type == "cuda" else []
+
+    def _read_global_state(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        cuda = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+        return torch.get_rng_state(), cuda
+
+    @contextmanager
+    def _private_global_rng(self) -> Iterator[None]:
+        """Dropout and DiffAugment draw from torch's global generator: give them this run's own state, and
+        leave the process's as it was. A no-op for models without either (the toys)."""
+        if not (self._has_dropout or self.config.augment):
+            yield
+            return
+        with torch.random.fork_rng(devices=self._cuda_devices()):
+            cpu, cuda = self._global_state
+            torch.set_rng_state(cpu)
+            if cuda is not None:
+                torch.cuda.set_rng_state(cuda, self.device)
+            try:
+                yield
+            finally:
+                self._global_state = self._read_global_state()
 
     def _record(self, d_loss, g_loss, real_scores, fake_scores, d_grad_norm, g_grad_norm) -> dict[str, float]:
         zero = torch.zeros((), device=self.device)
@@ -287,11 +371,20 @@ class Trainer:
             if old != value:
                 messages.append(f"{name} {old:g} → {value:g}" if isinstance(value, float) and isinstance(old, float)
                                 else f"{name} {old} → {value}")
+        old = self.config
         self.config = candidate
-        for group in self.opt_g.param_groups:
-            group["lr"], group["betas"] = candidate.lr_g, (candidate.beta1, candidate.beta2)
-        for group in self.opt_d.param_groups:
-            group["lr"], group["betas"] = candidate.lr_d, (candidate.beta1, candidate.beta2)
+        if candidate.optimizer_g != old.optimizer_g:  # a new kind starts with fresh state
+            self.opt_g = make_optimizer(candidate.optimizer_g, self.G.parameters(), candidate.lr_g,
+                                        (candidate.beta1, candidate.beta2), self.device)
+        if candidate.optimizer_d != old.optimizer_d:
+            self.opt_d = make_optimizer(candidate.optimizer_d, self.D.parameters(), candidate.lr_d,
+                                        (candidate.d_beta1(), candidate.beta2), self.device)
+        for optimizer, lr, beta1 in ((self.opt_g, candidate.lr_g, candidate.beta1),
+                                     (self.opt_d, candidate.lr_d, candidate.d_beta1())):
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = (beta1, candidate.beta2)
         self.loss = get_loss(candidate.loss)
         if candidate.ema_decay and self.ema is None:
             self.ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -341,6 +434,8 @@ class Trainer:
             "data_source": self.data.source, "data_note": self.data.note,
             "ema": bool(self.ema is not None),
         }
+        if cfg.model == "toy":  # the toy's size: load_checkpoint builds it from these
+            meta.update(toy_hidden=cfg.toy_hidden, toy_depth=cfg.toy_depth)
         meta.update(extra)
         return meta
 
