@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_shared.housekeeping import keep_heap_frozen
 from app_shared.jobs import browser_session_id
 from app_shared.session_janitor import session_janitor
 from gan_core.settings import SettingsError, settings
@@ -32,4 +33,7 @@ PAGES = [
 ]
 
 session_janitor().seen(browser_session_id())  # a closed tab's memory is given back after a while
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:  # after the page's imports and models: keeps the collector's full passes cheap (renewed every 10 min)
+    keep_heap_frozen()

@@ -1,12 +1,14 @@
-"""The server's periodic chores (the job reaper, the session janitor) and the runtime facts they read.
+"""The server's periodic chores (the job reaper, the session janitor, the heap freeze) and the runtime facts they read.
 
-Both need "every few seconds, in the background, never crash the server" and "is this browser
-session still connected?"; this file is the one place either is done.
+The reaper and the janitor need "every few seconds, in the background, never crash the server" and "is this
+browser session still connected?"; this file is the one place either is done.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
@@ -62,3 +64,29 @@ def _api_moved(what: str, exc: BaseException) -> None:
     _moved_apis_told.add(what)
     logger.warning("Streamlit's internal %s is not usable in this version: closed tabs are noticed only by their "
                    "timeouts, and closed sessions are not released early", what, exc_info=exc)
+
+
+FREEZE_EVERY_S = 600.0
+_freeze_lock = threading.Lock()
+_frozen_at: list[float] = []  # monotonic time of the last freeze in this process
+
+
+def keep_heap_frozen(now: float | None = None) -> bool:
+    """Freeze what is alive (modules, torch, models) at most every FREEZE_EVERY_S; True when it froze now.
+
+    app.py calls this after each page run. Python's collector walks every tracked object on a full
+    collection, and with torch, pandas and altair loaded that is most of the heap; objects moved into the
+    permanent generation (`gc.freeze`) are skipped, so a collection walks only what was made since (the
+    cost with and without: benchmarks/RESULTS.md, load test). Objects frozen while a session was open are
+    not collected when that session ends, so the freeze is renewed: unfreeze, one full collection frees
+    what died since, then freeze again. Leftovers of closed sessions live at most one period longer.
+    """
+    now = time.monotonic() if now is None else now
+    with _freeze_lock:
+        if _frozen_at and now - _frozen_at[-1] < FREEZE_EVERY_S:
+            return False
+        _frozen_at[:] = [now]
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return True

@@ -1,6 +1,10 @@
-"""The periodic-chore thread and the session lookup shared by the job reaper and the session janitor."""
+"""The periodic-chore thread and the session lookup shared by the job reaper and the session janitor, and the heap
+freeze app.py renews."""
+import gc
 import threading
 import time
+import weakref
+from pathlib import Path
 
 from app_shared import housekeeping
 from app_shared.housekeeping import Every, session_connected
@@ -47,3 +51,32 @@ def test_session_connected_is_unknown_without_an_id_a_runtime_or_a_working_api(c
     assert session_connected("a", FakeRuntime(broken=True)) is None
     moved = [r for r in caplog.records if "is_active_session is not usable" in r.getMessage()]
     assert len(moved) == 1 and moved[0].levelname == "WARNING", "said once, not on every pass"
+
+
+def test_heap_freeze_is_renewed_so_closed_sessions_are_freed(monkeypatch):
+    """Frozen objects skip the collector's full passes; a renewal (every FREEZE_EVERY_S) frees dead ones."""
+    monkeypatch.setattr(housekeeping, "_frozen_at", [])
+
+    class Node:
+        pass
+
+    a = Node()
+    a.me = a  # a cycle: only the cyclic collector can free it
+    ref = weakref.ref(a)
+    t0 = 1000.0
+    try:
+        assert housekeeping.keep_heap_frozen(now=t0) and gc.get_freeze_count() > 0
+        del a
+        gc.collect()
+        assert ref() is not None, "frozen: a full collection does not walk it"
+        assert not housekeeping.keep_heap_frozen(now=t0 + 10), "at most one renewal per period"
+        assert housekeeping.keep_heap_frozen(now=t0 + housekeeping.FREEZE_EVERY_S)
+        assert ref() is None, "the renewal collected what died while frozen"
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
+
+
+def test_app_renews_the_heap_freeze_after_every_page_run():
+    """The freeze belongs to the app, not to one page: app.py calls it once the page has run, whatever page."""
+    app = (Path(__file__).resolve().parent.parent / "app.py").read_text()
+    assert "keep_heap_frozen()" in app.split("st.navigation(PAGES).run()", 1)[1]

@@ -172,6 +172,21 @@ def test_train_classifier_learns_quickly(mnist_dir):
     assert predict(model, data.images[:7], batch=3).shape == (7,)
 
 
+def test_train_classifier_leaves_the_process_rng_alone_and_is_reproducible():
+    """It runs in a server thread (Apply): seeded weights and dropout, without reseeding or advancing torch's RNG."""
+    gen = torch.Generator().manual_seed(1)
+    x, y = torch.rand(64, 1, 28, 28, generator=gen) * 2 - 1, torch.randint(3, (64,), generator=gen)
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = train_classifier(x, y, 3, steps=3, batch_size=16, seed=7, augment=True, photometric=True)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(999)  # whatever the process's RNG holds, the seed decides the classifier
+    again = train_classifier(x, y, 3, steps=3, batch_size=16, seed=7, augment=True, photometric=True)
+    other = train_classifier(x, y, 3, steps=3, batch_size=16, seed=8)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True))
+    assert not torch.equal(first.head.weight, other.head.weight)
+
+
 # ---------------------------------------------------------------- the two shipped classifiers per dataset
 
 def _shipped(dataset: str, role: str):

@@ -129,6 +129,12 @@ def _photometric(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return ((x + 1) * contrast.to(x.device) - 1 + offset.to(x.device)).clamp(-1, 1)
 
 
+def _dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
+    """Training-time dropout (what nn.Dropout computes on the CPU, draw for draw) from `generator`."""
+    keep = torch.empty_like(x).bernoulli_(1 - p, generator=generator)
+    return x * keep.div_(1 - p)
+
+
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int = 2000,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: str | torch.device = "cpu",
                      augment: bool = False, architecture: str = "SmallCNN", photometric: bool = False) -> Classifier:
@@ -142,10 +148,19 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     if steps < 1 or batch_size < 1:
         raise ValueError("steps and batch_size must be at least 1")
-    torch.manual_seed(seed)
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
-    model = build_classifier(architecture, num_classes, images.shape[1]).to(device)
+    # Seeded weights and dropout without touching the process's RNG (this runs in a server thread): the
+    # weights are drawn inside fork_rng, and dropout draws from its own generator, which on the CPU starts
+    # where the global one would have been, so a seed gives the same classifier as before.
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(seed)
+        model = build_classifier(architecture, num_classes, images.shape[1])
+        dropout_gen = torch.Generator()
+        dropout_gen.set_state(torch.get_rng_state())
+    if device.type != "cpu":
+        dropout_gen = torch.Generator(device=device).manual_seed(seed)
+    model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     images, labels = images.to(device), labels.to(device).long()
@@ -157,7 +172,8 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
             x = _shift(x, gen)
         if photometric:
             x = _photometric(x, gen)
-        loss = F.cross_entropy(model(x), labels[idx])
+        logits = model.head(_dropout(model.features(x), model.dropout.p, dropout_gen))
+        loss = F.cross_entropy(logits, labels[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
