@@ -11,6 +11,13 @@ from typing import Any
 import numpy as np
 
 RECENT = 5  # metric records looked at for "lately"
+D_WINNING_REAL, D_WINNING_FAKE = 0.9, 0.1  # D(x) above and D(G(z)) below these: D tells them apart
+G_GRAD_SHRUNK = 0.1  # G's gradient below this share of its peak: it barely learns
+COLLAPSE_MIN_STEP = 200  # no collapse warning before this step (every run starts as one blob)
+COLLAPSE_NEAR_SHARE = 0.5  # the share of points near some mode for "sitting on few modes"
+# Hysteresis for a live page that checks every frame (the 2-D playground in the browser): a warning shows once
+# its condition has held this long, and hides once it has been false this long, so it never flickers.
+WARNING_ON_SECONDS, WARNING_OFF_SECONDS = 1.0, 3.0
 
 
 @dataclass(frozen=True)
@@ -44,21 +51,21 @@ def diagnose(state: str, message: str, rows: list[dict[str, float]], loss: str,
 
     if loss in ("minimax", "nonsaturating") and len(rows) >= RECENT:
         d_real, d_fake = _recent(rows, "d_real"), _recent(rows, "d_fake")
-        if d_real is not None and d_fake is not None and d_real > 0.9 and d_fake < 0.1:
+        if d_real is not None and d_fake is not None and d_real > D_WINNING_REAL and d_fake < D_WINNING_FAKE:
             text = (f"The discriminator is winning: D(x) ≈ {d_real:.2f} on real data and D(G(z)) ≈ {d_fake:.2f} "
                     "on fakes, so it tells them apart almost perfectly.")
             g_now = _recent(rows, "g_grad_norm")
             g_peak = max((r.get("g_grad_norm", 0.0) for r in rows), default=0.0)
-            if g_now is not None and g_peak > 0 and g_now < 0.1 * g_peak:
+            if g_now is not None and g_peak > 0 and g_now < G_GRAD_SHRUNK * g_peak:
                 hint = " (the saturating minimax loss; try non-saturating)." if loss == "minimax" else "."
                 text += (f" The generator's gradient has shrunk to {100 * g_now / g_peak:.0f}% of its peak: "
                          "it barely learns" + hint)
             out.append(Diagnosis("d_winning", "warning", text))
 
-    if spread is not None and rows and rows[-1].get("step", 0) >= 200:  # spread: metrics.toy_coverage
+    if spread is not None and rows and rows[-1].get("step", 0) >= COLLAPSE_MIN_STEP:  # spread: metrics.toy_coverage
         held, k = spread["modes_covered"], spread["num_modes"]
         best = max(spread_history or [held])
-        if held <= k // 2 and spread["near_share"] >= 0.5:
+        if held <= k // 2 and spread["near_share"] >= COLLAPSE_NEAR_SHARE:
             out.append(Diagnosis("mode_collapse", "warning",
                                  f"Mode collapse: the generator's points sit on only {held} of the {k} modes."))
         elif best - held >= max(2, k // 4):
