@@ -1,6 +1,6 @@
 """Start `streamlit run` on a free local port for browser tests, load tests and benchmarks.
 
-`running_app()` is a context manager: the server runs in its own process group, the URL is
+`running_server()` is a context manager: the server runs in its own process group, an AppServer (URL, pid, log) is
 yielded once /_stcore/health answers, and the whole group is killed on exit, whatever happens.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ class AppServer:
 def running_server(app_path: str | os.PathLike = "app.py", env: dict[str, str] | None = None,
                    timeout: float = 60.0, extra_args: list[str] | None = None,
                    nice: int = 0) -> Iterator[AppServer]:
-    """Like `running_app` but yields an AppServer (URL, pid, log)."""
+    """`streamlit run APP` headless on a free 127.0.0.1 port; yields an AppServer (URL, pid, log); always stops it."""
     port = free_port()
     app = Path(app_path)
     app = app if app.is_absolute() else REPO / app
@@ -130,14 +130,6 @@ def running_server(app_path: str | os.PathLike = "app.py", env: dict[str, str] |
         with contextlib.suppress(OSError):
             if not os.environ.get("KEEP_STREAMLIT_LOG"):
                 log_path.unlink()
-
-
-@contextlib.contextmanager
-def running_app(app_path: str | os.PathLike = "app.py", env: dict[str, str] | None = None,
-                timeout: float = 60.0) -> Iterator[str]:
-    """Run `streamlit run APP` headless on a free 127.0.0.1 port; yields its base URL; always stops it."""
-    with running_server(app_path, env=env, timeout=timeout) as server:
-        yield server.url
 
 
 def rss_bytes(pid: int, include_children: bool = True) -> int:
