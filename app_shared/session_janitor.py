@@ -37,8 +37,8 @@ def release_free_memory() -> bool:
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas. Each page run is a new thread; with 30 tabs at once glibc spreads
-    them over up to 16 arenas whose free memory it rarely gives back (measured: a class of 30 left
-    +163 MB with the default, +76 MB with 2). False where there is no glibc."""
+    them over up to 16 arenas whose free memory it rarely gives back (a class of 30 left about twice as
+    much memory behind with the default as with 2: benchmarks/RESULTS.md). False where there is no glibc."""
     try:
         return bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, int(arenas)))
     except (OSError, AttributeError):

@@ -70,7 +70,7 @@ with st.expander("Training details"):
 config = read_config()
 st.caption(f"In use: {config.steps} classifier steps (allowed {STEPS_RANGE[0]}–{STEPS_RANGE[1]:,}). "
            f"{2 * config.seeds} classifier trainings of {config.steps} steps (batch {config.batch_size}), tested on "
-           f"{config.test_size} held-out real images. The default run took 36 s on a busy 2-core CPU. "
+           f"{config.test_size} held-out real images. A default run takes well under a minute on a busy 2-core CPU. "
            "It trains on all cores but one, so the app stays responsive.")
 
 b1, b2 = st.columns(2)

@@ -23,7 +23,7 @@ from gan_core.io.images import gif_bytes, grid, points_png
 logger = logging.getLogger(__name__)
 
 
-GIF_BUDGET = 1_000_000  # bytes: a timeline GIF a teacher can mail or put on a slide (it was 4 MB)
+GIF_BUDGET = 1_000_000  # bytes: a timeline GIF a teacher can mail or put on a slide
 GIF_LEVELS = {"image": 16, "points": 64}  # gray levels / palette colours per frame
 
 

@@ -6,8 +6,8 @@ a rolling mean, shows raw and smoothed values on hover, marks hyper-parameter ch
 labelled rule at their step, and can overlay earlier runs of this session (dashed) for comparison.
 No Streamlit calls here: pages pass the returned specs to st.vega_lite_chart.
 
-Speed matters: building Altair objects costs ~0.1 s of Python (holding the GIL the training thread
-needs) per chart. So the Altair part of each chart is built once per layout and cached as a
+Speed matters: building Altair objects costs a lot of Python time (holding the GIL the training thread
+needs) per chart (benchmarks/RESULTS.md). So the Altair part of each chart is built once per layout and cached as a
 Vega-Lite spec that reads named datasets; a refresh only fills in fresh data (`*_spec` functions).
 """
 from __future__ import annotations
@@ -54,8 +54,8 @@ def series_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]], smo
     """Rows -> a long Arrow table (step, series, value = mean of the last `smoothing` records, raw, run).
 
     Arrow, built from numpy columns: this runs for every live chart every second, and Streamlit sends
-    an Arrow table as it is, where lists of dicts or DataFrames go through pandas first (~6 ms a chart
-    at a few hundred rows, most of a refresh)."""
+    an Arrow table as it is, where lists of dicts or DataFrames go through pandas first (most of a
+    refresh at a few hundred rows: benchmarks/RESULTS.md)."""
     parts = []
     window = max(1, int(smoothing))
     for key, label in columns:

@@ -153,7 +153,7 @@ def train_in_this_process(config: TrainConfig, args: argparse.Namespace, out: Pa
     from gan_core.train.run_files import write_run_files
     from gan_core.train.trainer import Trainer
 
-    torch.set_num_threads(config.num_threads or default_num_threads())  # oversubscribed cores run ~10x slower
+    torch.set_num_threads(config.num_threads or default_num_threads())  # oversubscribed cores run many times slower
     trainer = Trainer(config)
     if args.init_from:
         trainer.load_weights(load_checkpoint(resolve_checkpoint(args.init_from), trainer.device))

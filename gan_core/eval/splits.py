@@ -10,7 +10,7 @@ MNIST here has only its 10k test split, so both are cut from those 10k images:
 Each classifier's test images lie outside its own training images, and the two test sets share no
 image; the training sets share the 4500 even images. The judge's test images are interleaved, not a
 block: MNIST's first 5000 test images come from other writers than its last 5000 (NIST SD-3 and
-SD-1), and a judge trained on one half and tested on the other measured 96-97% instead of 99%.
+SD-1), and a judge trained on one half and tested on the other scored clearly lower (benchmarks/RESULTS.md).
 Fashion-MNIST has a 60k train and a 10k test split: the classifier trains on all 60k, the judge on
 the second half (30000-59999), and both are tested on the 10k test split. The GANs train on every
 MNIST image, so on MNIST neither test set is unseen by them.

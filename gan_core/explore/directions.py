@@ -10,8 +10,8 @@ Two choices were made by measurement (`measure_directions`: mean pixel change at
 direction against random directions of the same length, on the shipped models):
 - conditional models are analysed *within* each class (class means removed): otherwise the top
   components are the class embedding's variance, which z cannot move, and the regression maps
-  them to short, random-like z directions (mnist-cgan's PC1 changed the image 2.4x less than a
-  random direction of the same length; fashion-cgan's PC1..PC5 no more than random);
+  them to short, random-like z directions (mnist-cgan's PC1 changed the image less than a random
+  direction of the same length, fashion-cgan's PC1..PC5 no more than random: benchmarks/RESULTS.md);
 - the layer is the generator's second activation (`FEATURE_LAYER_INDEX`), not the first: on the
   DCGAN generators the first is a plain projection of z whose components barely beat random ones.
 

@@ -50,7 +50,7 @@ def gif_bytes(frames: list[np.ndarray], fps: float = 8.0, loop: bool = True, lev
     """An animated GIF of uint8 frames (H x W or H x W x 3).
 
     `levels` (2..256) reduces each frame to that many gray levels (gray frames) or palette colours (colour
-    frames) first: 16 gray levels make a training timeline about 5x smaller and still read well.
+    frames) first: 16 gray levels make a training timeline several times smaller and still read well.
     """
     if not frames:
         raise ValueError("a GIF needs at least one frame")

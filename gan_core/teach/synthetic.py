@@ -47,8 +47,8 @@ class ExperimentCancelled(RuntimeError):
 
 @dataclass
 class ExperimentConfig:
-    """Defaults finish in well under a minute on 2 CPU cores: 36 s wall, 19 s CPU with one torch thread, measured
-    on a 2-core machine shared with other jobs (load average ~10)."""
+    """Defaults finish in well under a minute on 2 CPU cores, with one torch thread, even on a busy machine
+    (the measured time: benchmarks/RESULTS.md)."""
 
     real_per_class: int = 10
     synthetic_per_class: int = 100
@@ -303,8 +303,9 @@ class ExperimentJob:
         from gan_core.device import default_num_threads
 
         # All cores but one (one torch thread on 2 cores): leaves a core to the server, and on a shared 2-core CPU
-        # two threads of small convolutions mostly wait for each other (measured: 4x the CPU time per classifier
-        # training under load). torch.set_num_threads in _run applies to this thread only.
+        # two threads of small convolutions mostly wait for each other (measured under load: several times the
+        # CPU time per classifier training; benchmarks/RESULTS.md). torch.set_num_threads in _run applies to this
+        # thread only.
         self._num_threads = num_threads or default_num_threads()
         self._lock = threading.Lock()
         self._stop = threading.Event()

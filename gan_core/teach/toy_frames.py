@@ -1,6 +1,6 @@
 """One frame of the 2-D playground's animation: the toy views of toy_viz, small and quantised.
 
-A frame is recorded ~20 times a second while a toy GAN trains (gan_core.train.frames), so it is made
+A frame is recorded FRAME_RATE times a second while a toy GAN trains (gan_core.train.frames), so it is made
 cheaply (a fixed batch of FRAME_POINTS points, D on a FRAME_GRID x FRAME_GRID grid, a FRAME_MANIFOLD^2
 manifold) and kept small (~3 KB): positions are int16 over +-POSITION_SPAN view half-widths, arrows
 int16 relative to the longest, D's surface uint8 over its range. The browser reads the same typed

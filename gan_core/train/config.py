@@ -22,8 +22,9 @@ LABELLED_IMAGE_MODEL = "cgan-mlp-proj"  # mnist, fashion: conditional MLP GAN wi
 UNLABELLED_IMAGE_MODEL = "dcgan"  # folder:PATH datasets
 FAST_LR_MODELS = ("mlp", "cgan-mlp", "cgan-mlp-proj", "dcgan")  # their G learns fastest at FAST_LR
 FAST_LR = 5e-4
-# ... and their D slower, at SLOW_D_LR (TTUR): cgan-mlp-proj 97.9% on the judge at 300 s, not 96.6%; the unconditional
-# DCGAN's Fréchet distance 275 instead of 408 after 2500 steps (D at 5e-4 like G is the other MLPs' default)
+# ... and their D slower, at SLOW_D_LR (TTUR): a higher judge accuracy for cgan-mlp-proj and a lower Fréchet distance
+# for the unconditional DCGAN than with D at G's rate (benchmarks/RESULTS.md, "Recipes"; D at 5e-4 like G is the
+# other MLPs' default)
 SLOW_D_MODELS = ("cgan-mlp-proj", "dcgan")
 SLOW_D_LR = 2e-4
 BASE_LR = 2e-4  # toys, cgan-dcgan and the growing models (DCGAN's Adam 2e-4)

@@ -1,7 +1,7 @@
 """Frames of a run, recorded many times a second for a browser to play back (the 2-D playground's animation).
 
-A page refreshes about once a second, but a toy GAN takes 200-280 steps in that second: drawn once per
-refresh, each picture jumps ~250 steps. So the job records small frames itself, by wall time (FRAME_RATE
+A page refreshes about once a second, but a toy GAN takes hundreds of steps in that second: drawn once per
+refresh, each picture would jump that far. So the job records small frames itself, by wall time (FRAME_RATE
 per second of training) and on every single step (slow motion, step by step), into a bounded ring
 buffer; the page fetches "the frames after seq N" once per refresh and sends them to the browser in one
 batch, which plays them back evenly over the next second.

@@ -1,9 +1,9 @@
 """Learning-rate decay over a run's budget (`--lr-decay`), off by default.
 
-Why it exists: at a constant Adam 5e-4 the conditional MNIST default stops improving after about 3 minutes
-on 2 CPU cores, and a decaying rate is the usual cure. Measured (benchmarks/RESULTS.md, "Tried after the
-ablation"): decay over the last half of a 300 s budget lowers the classifier's Fréchet distance (12.1
-against 20.2) but leaves the judge's class accuracy where it was (96.7%), so the default stays constant.
+Why it exists: at a constant rate the conditional MNIST default stops improving after a few minutes on a
+small CPU, and a decaying rate is the usual cure. Measured (benchmarks/RESULTS.md, "Tried after the
+ablation"): decay over the last half of the budget lowers the classifier's Fréchet distance but leaves the
+judge's class accuracy where it was, so the default stays constant.
 The schedule follows the budget (steps, else training seconds: gan_core.nn.progressive.run_fraction), so a
 run without a budget keeps its rates.
 """
