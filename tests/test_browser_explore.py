@@ -224,3 +224,30 @@ def test_render_server_link_uses_the_server_path(app_server, new_page):
     assert page.locator('[data-testid="stBidiComponentIsolated"]').count() == 0
     assert page.get_by_text(re.compile("could not run")).count() == 0, "a forced server path gives no notice"
     page.wait_for_function("() => location.search.includes('render=server')", timeout=20_000)
+
+
+def test_a_refused_seed_names_what_was_typed_until_the_student_moves_on(app_server, new_page):
+    """Walk item (issue 26): "abc" as a seed showed `"" is not a seed` (a number box hands the page "") and the
+    message stayed after the student moved on. The explorer's modules are served as JavaScript (module imports
+    need it)."""
+    page = open_explorer(new_page, app_server, "?model=mnist-cgan&seed=12")
+    for module in ("main.js", "explorer.js", "seed.js", "../common/base64.js"):
+        response = page.request.get(f"{app_server.url}/app/static/js/explore/{module}")
+        assert response.ok and "javascript" in response.headers["content-type"], (module, response.headers)
+    seed = page.locator(".gx-seed")
+    message = page.get_by_test_id("gx-message")
+    seed.fill("abc")
+    seed.press("Enter")
+    message.wait_for(state="visible", timeout=5_000)
+    assert message.inner_text().startswith('"abc" is not a seed'), message.inner_text()
+    assert "Still showing seed 12." in message.inner_text() and seed.input_value() == "12"
+    n = frame(page)
+    slider = page.get_by_role("slider", name="z[0]", exact=True)
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_frame_after(page, n)
+    message.wait_for(state="hidden", timeout=5_000)
+    seed.fill("1,234")
+    seed.press("Enter")
+    page.wait_for_function("() => location.search.includes('seed=1234')", timeout=20_000)
+    assert not message.is_visible()

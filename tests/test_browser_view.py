@@ -109,6 +109,12 @@ def test_the_data_carries_seeds_as_python_draws_them_and_no_weights(tmp_path, mo
                                         "steps": 8}}
     assert data["ack"] == 4 and data["model"]["url"].endswith(f"{made.sha256}.onnx")
     assert data["runtime"]["wasmBytes"] > 1_000_000, "the vendored ONNX Runtime Web .wasm is in static/"
+    assert data["limits"] == {"z": ec.Z_LIMIT, "dir": ec.DIR_LIMIT, "trunc": list(ec.TRUNC_RANGE),
+                              "seedMax": ec.SEED_MAX, "randomSeeds": ec.RANDOM_SEEDS, "plot": 3.0,
+                              "gridColumns": ec.GRID_COLUMNS, "steps": [3, 16]}, "every limit comes from Python"
+    entry, _, version = data["entry"].partition("?v=")
+    assert entry == "app/static/js/explore/main.js" and (REPO / "static" / "js" / "explore" / "main.js").is_file()
+    assert len(version) == 12, "the entry's URL changes with the code, so no browser runs an old copy"
 
 
 def test_the_browsers_state_is_checked_like_a_link():
@@ -142,25 +148,60 @@ class FakeState(dict):
 
 
 def test_a_move_the_browser_reports_becomes_the_pages_state(monkeypatch):
+    from app_pages.explore import widgets as ew
+    from app_pages.explore.state import ExplorePage
     fake = FakeState(ex_browser={"view": {"seed": 5, "cls": 2, "trunc": 0.5, "z": {"3": 1.5}, "dirs": {},
                                           "interp": {"mode": "seeds", "steps": 4}, "nonce": 9}})
     monkeypatch.setattr(bv, "ss", fake)
-    bv.on_view("m", ModelInfo(20, 10, 8))
-    assert (fake.ex_seed, fake.ex_class, fake.ex_trunc, fake.ex_over, fake.ex_dirs) == (5, 2, 0.5, {3: 1.5}, {})
-    assert fake.ex_bv_ack == 9 and fake.ex_bv_interp.steps == 4 and fake.ex_bv_notices == []
+    monkeypatch.setattr(ew, "ss", fake)
+    page = ExplorePage(ExploreState("m", seed=1, z={0: 2.0}))
+    bv.on_view(page, ModelInfo(20, 10, 8))
+    assert page.view == ExploreState("m", seed=5, cls=2, truncation=0.5, z={3: 1.5}, dirs={})
+    assert page.ack == 9 and page.interp.steps == 4 and page.browser_notices == []
+    assert (fake.ex_seed_text, fake.ex_class, fake.ex_trunc) == ("5", 2, 0.5), "the server path's widgets follow"
 
 
 def test_server_strip_frames_are_the_browsers_path(tmp_path):
+    from app_pages.explore import sample_view as sv
+    from app_pages.explore.state import Interpolation, Sample
     gan = tiny(tmp_path, "tiny-cgan", "cgan-mlp", 20, 10)
     state = ExploreState("m", seed=3, cls=2, truncation=0.7)
     z_eff = ec.effective_latent(ec.current_latent(gan, 3, {}), 0.7)
-    seeds = bv.strip_frames(gan, z_eff, 2, state, bv.Interpolation(steps=5))
+    sample = Sample(z_eff, 2, ec.generate_one(gan, z_eff, 2), None)
+    seeds = sv.strip_frames(gan, sample, state, Interpolation(steps=5))
     assert seeds.shape == (5, 1, 28, 28)
-    assert torch.allclose(seeds[0], ec.generate_one(gan, z_eff, 2)[0], atol=1e-6), "starts at this sample"
+    assert torch.allclose(seeds[0], sample.x[0], atol=1e-6), "starts at this sample"
     z_b = sample_latents(1, 20, seed=4, truncation=0.7)[0]
     assert torch.allclose(seeds[-1], ec.generate_one(gan, z_b, 2)[0], atol=1e-5), "ends at seed B (seed + 1)"
-    classes = bv.strip_frames(gan, z_eff, 2, state, bv.Interpolation(mode="classes", class_b=7, steps=3))
+    lerp = sv.strip_frames(gan, sample, state, Interpolation(steps=5, method="lerp"))
+    assert torch.allclose(lerp[-1], seeds[-1], atol=1e-5) and not torch.allclose(lerp[2], seeds[2], atol=1e-3), \
+        "lerp and slerp share their ends and differ in the middle"
+    classes = sv.strip_frames(gan, sample, state, Interpolation(mode="classes", class_b=7, steps=3))
     assert torch.allclose(classes[-1], ec.generate_one(gan, z_eff, 7)[0], atol=1e-5)
+
+
+def test_the_seed_parser_passes_its_node_tests():
+    """static/js/explore/seed.js under `node --test` (tests/js/explore-seed.test.mjs)."""
+    import shutil
+    import subprocess
+    node = shutil.which("node")
+    assert node, "node is needed for the JS unit tests"
+    done = subprocess.run([node, "--test", str(REPO / "tests" / "js" / "explore-seed.test.mjs")], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "# pass 2" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_browser_code_is_es_modules_with_one_base64_decoder_and_limits_from_python():
+    js = REPO / "static" / "js"
+    explore = sorted(p.name for p in (js / "explore").glob("*.js"))
+    assert {"main.js", "loader.js", "explorer.js", "latent.js", "runtime.js", "draw.js", "seed.js"} <= set(explore)
+    texts = {p: p.read_text() for p in js.rglob("*.js")}
+    assert sum("atob(" in t for t in texts.values()) == 1, "one base64 decoder (static/js/common/base64.js)"
+    explorer = "".join(t for p, t in texts.items() if p.parent.name == "explore")
+    assert "100000" not in explorer and "PLOT_LIMIT" not in explorer.replace("points.py PLOT_LIMIT", ""), \
+        "the random-seed and plot limits come from Python"
+    assert "this[`" not in explorer and "this[\"" not in explorer, "no method names built from strings"
+    assert not (REPO / "app_pages" / "explore" / "browser" / "explorer.js").exists()
 
 
 # ---------------------------------------------------------------- the page (AppTest)
@@ -192,8 +233,8 @@ def test_the_browser_view_is_the_default_and_python_follows_its_state(explore_ap
     assert not at.exception, [e.value for e in at.exception]
     assert components(at), "the in-browser explorer is on the page"
     assert not [i for i in at.main.image if any(c.startswith("sample") for c in i.captions)], "no server image"
-    current = at.session_state["ex_current"]
-    assert current["cls"] == 3 and float(current["z"][17]) == pytest.approx(1.5), "D(x) and downloads see the link"
+    current = at.session_state["explore"].sample
+    assert current.cls == 3 and float(current.z[17]) == pytest.approx(1.5), "D(x) and downloads see the link"
     assert [m for m in at.metric if m.label == "D(x)"]
     assert at.query_params["seed"] == "5" and "render" not in at.query_params
 
@@ -221,7 +262,7 @@ def test_the_browser_view_also_shows_how_much_each_direction_changes_the_image(e
     from gan_core.io import palette
     assert data["palette"] == {"fake": palette.FAKE, "real": palette.REAL, "path": palette.PATH,
                                "highlight": palette.HIGHLIGHT}, "toy points use the one palette"
-    draw = (REPO / "app_pages" / "explore" / "browser" / "draw.js").read_text()
+    draw = (REPO / "static" / "js" / "explore" / "draw.js").read_text()
     assert not any(c in draw for c in ("#1f77b4", "#ff7f0e", "#d62728")), "no colours of its own"
     at.session_state["ex_help_effect"] = True  # what opening the expander does (it is lazy)
     at.run()

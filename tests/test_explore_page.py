@@ -5,7 +5,6 @@ written into a temporary session folder so every control is tested whatever is s
 """
 from __future__ import annotations
 
-import asyncio
 import gc
 import io
 import sys
@@ -95,9 +94,14 @@ def shown_image(at: AppTest, caption_prefix: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(at.sent[urls[0]])))
 
 
+def page_state(at: AppTest):
+    """The page's one state (app_pages/explore/state.py ExplorePage)."""
+    return at.session_state["explore"]
+
+
 def computed_sample(at: AppTest) -> np.ndarray:
-    """The sample the page generated (it keeps it for the memorisation check and the class blend)."""
-    return ec.image_array(at.session_state["ex_current"]["x"])
+    """The sample the page generated (it keeps it for the memorisation check and the downloads)."""
+    return ec.image_array(page_state(at).sample.x)
 
 
 def image(at: AppTest) -> np.ndarray:
@@ -141,12 +145,12 @@ def test_default_and_every_model_render(env):
         at.selectbox(key="ex_model").set_value(label).run()
         ok(at)
         assert not at.error, [e.value for e in at.error]
-        z_dim = int(at.session_state["ex_current"]["z"].shape[0])
+        z_dim = int(page_state(at).sample.z.shape[0])
         folder = env.own if label.startswith("session: ") else REPO / "pretrained"
         is_toy = read_meta(folder / (label.removeprefix("session: ") + ".json"))["model"] == "toy"
         if is_toy:
             point = [c.value for c in at.caption if c.value.startswith("sample: this z gives the point")]
-            x = at.session_state["ex_current"]["x"].numpy()
+            x = page_state(at).sample.x.numpy()
             assert x.shape == (1, 2) and np.isfinite(x).all()
             assert point == [f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})"]
             assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "toy models show a scatter plot"
@@ -158,7 +162,7 @@ def test_default_and_every_model_render(env):
         assert z_labels == {f"z[{i}]" for i in range(min(16, z_dim))}
         if label == TINY_CGAN:  # z_dim 20: 16 sliders and a picker for the others
             assert at.multiselect(key="ex_dims").value == list(range(16))
-        assert at.query_params["model"] == label
+        assert at.query_params["model"] == label and page_state(at).view.model == label
 
 
 # ---------------------------------------------------------------- controls change the image; links reopen it
@@ -233,44 +237,38 @@ def grid_tile(grid_img: np.ndarray, row: int, col: int, size: int = 28, pad: int
     return gray[y:y + size * scale:scale, x:x + size * scale:scale]
 
 
-def test_a_latent_move_redraws_only_the_grids_first_column(env, monkeypatch):
-    """The grid follows z at once, but its other columns (other seeds) are generated once per seed/truncation."""
+def test_the_fallback_is_the_sample_and_its_sliders_and_its_grid_download_follows_z(env, monkeypatch):
+    """The server path draws the sample, its sliders, D(x) and the downloads (no grid or strip on screen);
+    the grid download has the sample's z in column 0, its other columns generated once per seed/truncation."""
     from app_pages.explore import compute
+    from app_pages.explore import sample_view as sv
     calls = []
     real = compute.other_columns
     monkeypatch.setattr(compute, "other_columns", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
     at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
-    assert calls == [(4242, 1.0)]
     assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
-    gan = load_checkpoint(env.own / "tiny-cgan.safetensors")
+    assert sample_captions(at) == ["sample — c2"], "one image: the sample"
+    assert {b.label for b in at.download_button} == {"Download image (PNG)", "Download grid (PNG)",
+                                                      "Download strip (PNG)", "Download animation (GIF)"}
+    assert [m.value for m in at.metric if m.label == "D(x)"], "D(x) is shown"
+    assert calls == [], "nothing of the grid is generated until its download is clicked"
 
-    def grid_shown() -> tuple[np.ndarray, np.ndarray]:
-        """(the grid the page's state describes, computed here; the grid the page sent)."""
-        seed, trunc = int(at.session_state["ex_seed"]), float(at.session_state["ex_trunc"])
-        picture = compute.class_grid(gan, at.session_state["ex_current"]["z"], seed, trunc,
-                                     others=real(gan, seed, trunc)).image
-        shown = shown_image(at, "class × sample grid")
-        assert close(shown, picture), "the page sends the grid of its sample's z"
-        return picture, shown
+    def grid_download() -> np.ndarray:
+        page = page_state(at)
+        return np.asarray(Image.open(io.BytesIO(sv._grid_png(load_checkpoint(env.own / "tiny-cgan.safetensors"),
+                                                             page.sample, page.view))))
 
-    (before, before_shown), sample = grid_shown(), computed_sample(at)
+    before, sample = grid_download(), computed_sample(at)
     assert np.abs(grid_tile(before, 2, 0).astype(int) - sample).max() <= 1, "column 0, row 2 is the sample"
-    others = np.s_[:, 176:]  # the columns after the first, on JPEG's 8-pixel block boundary
-
     at.slider(key="ex_z_0").set_value(-3.5).run()
-    (after, after_shown), moved = grid_shown(), computed_sample(ok(at))
+    after, moved = grid_download(), computed_sample(ok(at))
     assert not np.array_equal(moved, sample) and not np.array_equal(image(at), sample)
     assert np.abs(grid_tile(after, 2, 0).astype(int) - moved).max() <= 1, "the grid shows the moved z"
-    assert not np.array_equal(grid_tile(after, 2, 0), grid_tile(before, 2, 0))
-    assert not np.array_equal(after_shown, before_shown), "the page sent the new grid"
-    assert np.array_equal(after_shown[others], before_shown[others]), "the other columns are sent unchanged"
-    assert len(calls) == 1, "a latent move reuses the cached columns"
-
+    assert np.array_equal(after[:, 176:], before[:, 176:]), "the other columns are the same seeds'"
+    assert calls == [(4242, 1.0)], "a latent move reuses the cached columns"
     ok(at.slider(key="ex_trunc").set_value(0.5).run())
-    ok(at.text_input(key="ex_seed_text").input("4243").run())
-    assert calls[1:] == [(4242, 0.5), (4243, 0.5)], "seed and truncation change the other columns"
-    _, last_shown = grid_shown()
-    assert not np.array_equal(grid_tile(last_shown, 0, 1), grid_tile(after_shown, 0, 1))
+    grid_download()
+    assert calls[1:] == [(4242, 0.5)], "truncation changes the other columns"
 
 
 # ---------------------------------------------------------------- untrusted query strings
@@ -300,7 +298,7 @@ def test_bad_query_strings_fall_back_with_a_notice_and_read_nothing_outside(env,
         warnings = " ".join(w.value for w in at.warning)
         assert "Unknown model" in warnings and at.session_state["ex_model"] == "mnist-cgan" \
             if "mnist-cgan" in list_pretrained() else "Unknown model" in warnings
-        assert at.session_state["ex_seed"] == 7, "the good parts of a link are kept"
+        assert page_state(at).view.seed == 7, "the good parts of a link are kept"
     touched = [p for p in opened_files if "passwd" in p or str(outside) in str(Path(p).resolve())]
     assert not touched, touched
 
@@ -310,8 +308,8 @@ def test_bad_query_strings_fall_back_with_a_notice_and_read_nothing_outside(env,
     for expected in ("Seed", "Class '99'", "Truncation", "latent dimension 0", "latent dimension 999",
                      "'x'", "direction 0"):
         assert expected in text, (expected, text)
-    assert (at.session_state["ex_seed"], at.session_state["ex_class"], at.session_state["ex_trunc"]) == (0, 0, 1.0)
-    assert at.session_state["ex_over"] == {} and not any(at.session_state["ex_dirs"].values())
+    view = page_state(at).view
+    assert (view.seed, view.cls, view.truncation, view.z, view.dirs) == (0, 0, 1.0, {}, {})
     default = ok(env({"model": TINY_CGAN}).run())
     assert np.array_equal(image(at), image(default)), "bad values fall back to exactly the defaults"
 
@@ -350,34 +348,14 @@ def test_upload_is_validated_then_saved_and_selected(env, tmp_path):
 
 # ---------------------------------------------------------------- interpolation, downloads, memorisation
 
-def test_interpolation_downloads_and_memorisation(env, monkeypatch):
+def test_memorisation_finds_the_sample(env, monkeypatch):
     from app_pages.explore import cache
     from gan_core.eval.neighbours import build_index, nearest
     from gan_core.io.images import grid
 
     at = ok(env({"model": TINY_CGAN, "seed": "3", "class": "2"}).run())
-    labels = {b.label for b in at.download_button}
-    assert {"Download image (PNG)", "Download grid (PNG)", "Download GIF", "Download strip (PNG)"} <= labels
-    gan = load_checkpoint(env.own / "tiny-cgan.safetensors")
-    slerp = ec.seed_frames(gan, 3, 4, 2, 1.0, 8, "slerp")  # the page's defaults: seed B = A + 1, 8 frames
-    slerp_shown = shown_image(at, "interpolation: seed 3 → seed 4 (slerp)")
-    assert len(slerp) == 8 and close(slerp_shown, ec.strip(slerp)), "the page shows the slerp frames"
-    at.radio(key="ex_int_method").set_value("lerp").run()
-    lerp = ec.seed_frames(gan, 3, 4, 2, 1.0, 8, "lerp")
-    lerp_shown = shown_image(ok(at), "interpolation: seed 3 → seed 4 (lerp)")
-    assert close(lerp_shown, ec.strip(lerp)) and not close(lerp_shown, ec.strip(slerp)), "it shows the lerp frames"
-    assert torch.allclose(lerp[0], slerp[0], atol=1e-5) and torch.allclose(lerp[-1], slerp[-1], atol=1e-5)
-    assert not torch.allclose(lerp[3], slerp[3], atol=1e-3), "lerp and slerp differ in the middle"
-    at.radio(key="ex_int_mode").set_value("two classes").run()
-    at.selectbox(key="ex_int_cb").set_value(7).run()
-    frames = ec.class_frames(gan, ok(at).session_state["ex_current"]["z"], 2, 7, 8)
-    assert len(frames) == 8 and close(shown_image(at, "interpolation: c2 → c7"), ec.strip(frames))
-    assert shown_image(at, "class × sample grid").ndim == 2  # a gray model's grid stays gray, labels and all
-    assert np.array_equal(ec.image_array(frames[0:1]), computed_sample(at)), \
-        "class A end of the blend is the sample itself"
-
-    # memorisation: an index that holds the current sample among noise must find it at distance 0
-    sample = at.session_state["ex_current"]["x"]
+    # an index that holds the current sample among noise must find it at distance 0
+    sample = page_state(at).sample.x
     noise = torch.rand(30, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
     index = build_index(torch.cat([noise[:12], sample, noise[12:]]), None, None, "mnist")
     monkeypatch.setattr(cache, "neighbour_index", lambda dataset: (index, 1.0))
@@ -465,8 +443,8 @@ def test_a_latent_move_reruns_only_the_latent_view(tmp_path):
     Before the lazy tabs, nested fragment and merged captions a move re-sent 66 (seed row, class, truncation,
     8 hidden direction sliders, help texts...): each is server work on every move of every student.
     """
-    from streamlit_server import running_server
-    from streamlit_ws_client import StreamlitSession
+    from tools.harness.streamlit_server import running_server
+    from tools.harness.streamlit_ws_client import StreamlitSession
 
     require("mnist-cgan" in list_pretrained(), "shipped pretrained/mnist-cgan")
 
@@ -501,13 +479,13 @@ def test_seed_box_says_the_allowed_range_and_the_seed_in_use(env):
         assert len(errors) == 1 and "whole number from 0 to 2,147,483,647" in errors[0], (bad, errors)
         assert "Still showing seed 5." in errors[0]
         assert at.text_input(key="ex_seed_text").value == "5", "the box shows the seed in use"
-        assert at.session_state["ex_seed"] == 5 and np.array_equal(image(at), before)
+        assert page_state(at).view.seed == 5 and np.array_equal(image(at), before)
     at.text_input(key="ex_seed_text").input("2147483647").run()
-    assert not ok(at).error and at.session_state["ex_seed"] == 2**31 - 1
+    assert not ok(at).error and page_state(at).view.seed == 2**31 - 1
     at.text_input(key="ex_seed_text").input("nope").run()
     assert ok(at).error
     at.button(key="ex_random").click().run()
-    seed = ok(at).session_state["ex_seed"]
+    seed = page_state(ok(at)).view.seed
     assert at.text_input(key="ex_seed_text").value == str(seed) and seed != 2**31 - 1
     assert not at.error, "Random clears the message: the box and the image agree again"
     box = at.text_input(key="ex_seed_text")
@@ -586,44 +564,23 @@ def test_interpolation_gif_is_at_least_256_pixels():
     assert ec.gif_frames(torch.rand(2, 3, 64, 64))[0].shape == (256, 256, 3)
 
 
-def test_the_interpolation_strip_follows_class_truncation_and_z(tmp_path):
-    """On the real server: class and ψ are in one fragment, the strip in another, z sliders in a third.
-
-    A change of the class, ψ or (in "two classes" mode) z reruns the page, so the strip shows the values in
-    use and its caption names them; before, it kept showing the old class until its own widgets moved.
-    """
-    from streamlit_server import running_server
-    from streamlit_ws_client import StreamlitSession
-
-    require("mnist-cgan" in list_pretrained(), "shipped pretrained/mnist-cgan")
-
-    def strip(s) -> tuple[str, str]:
-        return next((c, u) for c, u in s.images() if c.startswith("interpolation:"))
-
-    async def until(s, predicate, what: str) -> None:
-        for _ in range(300):
-            if predicate():
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{what}; strip caption is {strip(s)[0]!r}")
-
-    async def go(url: str) -> None:
-        async with StreamlitSession(timeout=60) as s:
-            await s.open(url, "/", query="render=server")
-            assert "class 0, ψ = 1.00" in strip(s)[0], [c for c, _ in s.images()]
-            await s.set_widget("Class", 3)
-            await until(s, lambda: "class 3, ψ = 1.00" in strip(s)[0], "the strip follows the class")
-            await s.set_widget("Truncation ψ", 0.5)
-            await until(s, lambda: "class 3, ψ = 0.50" in strip(s)[0], "the strip follows ψ")
-            await s.set_widget("Between", "two classes")
-            caption, url0 = strip(s)
-            assert "with the sample's z" in caption
-            await s.set_widget("z[0]", 2.5)
-            await until(s, lambda: strip(s)[1] != url0, "the class blend follows z")
-            assert s.exceptions() == []
-
-    with running_server("app.py", env={"GAN_APP_RUNS_DIR": str(tmp_path / "runs")}, nice=10) as srv:
-        run_async(go(srv.url), 150)
+def test_a_refused_seed_names_what_was_typed_and_goes_once_the_student_moves_on(env):
+    """Walk item (issue 26): "abc" as a seed gave `"" is not a seed`, and the message stayed up after the student
+    moved on. The message names "abc"; any later change (a slider, the class, ψ) takes it away."""
+    at = ok(env({"model": TINY_CGAN, "seed": "5"}).run())
+    for move in (lambda: at.slider(key="ex_z_0").set_value(1.5), lambda: at.selectbox(key="ex_class").set_value(4),
+                 lambda: at.slider(key="ex_trunc").set_value(0.7)):
+        at.text_input(key="ex_seed_text").input("abc").run()
+        errors = [e.value for e in ok(at).error]
+        assert len(errors) == 1 and errors[0].startswith("Seed 'abc' cannot be used"), errors
+        at.run()
+        assert [e.value for e in ok(at).error] == errors, "a rerun with nothing changed keeps the message"
+        move()
+        at.run()
+        assert not ok(at).error, "the message went once the student moved on"
+        assert page_state(at).view.seed == 5
+    at.text_input(key="ex_seed_text").input("").run()
+    assert [e.value for e in ok(at).error][0].startswith("The seed box is empty")
 
 
 def test_row_labels_keep_the_pictures_mode():

@@ -25,6 +25,8 @@ Z_LIMIT = 4.0  # latent sliders span [-Z_LIMIT, Z_LIMIT]
 DIR_LIMIT = 3.0  # direction sliders span [-DIR_LIMIT, DIR_LIMIT] sigmas
 TRUNC_RANGE = (0.0, 2.0)
 SEED_MAX = 2**31 - 1
+RANDOM_SEEDS = 100_000  # Random picks a seed below this (short numbers to read out in class)
+GRID_COLUMNS = 6  # the class grid: this sample, then the next seeds
 IMAGE_SCALE = 8  # a 28x28 sample is shown as 224x224 with crisp pixels
 GIF_MIN_SIZE = 256  # the animated interpolation is at least this many pixels high (28x28 -> 280x280)
 
@@ -115,7 +117,7 @@ class ClassGrid:
     images: torch.Tensor  # (classes * columns) x C x H x W, row-major
 
 
-def other_columns(gan: GAN, seed: int, truncation: float, columns: int = 6) -> torch.Tensor:
+def other_columns(gan: GAN, seed: int, truncation: float, columns: int = GRID_COLUMNS) -> torch.Tensor:
     """The class grid's columns 1.. (seeds seed+1, seed+2, ...) for every class: classes x (columns-1) x C x H x W.
 
     They do not depend on the sliders, so the page caches them per (model, seed, truncation) and a
@@ -131,7 +133,7 @@ def other_columns(gan: GAN, seed: int, truncation: float, columns: int = 6) -> t
     return images.reshape(k, n, *images.shape[1:])
 
 
-def class_grid(gan: GAN, z: torch.Tensor, seed: int, truncation: float, columns: int = 6,
+def class_grid(gan: GAN, z: torch.Tensor, seed: int, truncation: float, columns: int = GRID_COLUMNS,
                others: torch.Tensor | None = None) -> ClassGrid:
     """Column 0 is the current latent z (already effective); columns 1.. are seeds seed+1, seed+2, ...
 
@@ -180,12 +182,12 @@ def _label_margin(names: tuple[str, ...], height: int, pitch: int, top: int, wid
     return margin
 
 
-def seed_frames(gan: GAN, seed_a: int, seed_b: int, cls: int | None, truncation: float, steps: int,
+def seed_frames(gan: GAN, z_start: torch.Tensor, seed_b: int, cls: int | None, truncation: float, steps: int,
                 method: str) -> torch.Tensor:
-    """Generator outputs along the lerp/slerp path from seed A's z to seed B's z (same class)."""
-    z0 = sample_latents(1, gan.z_dim, seed=int(seed_a), truncation=truncation)[0]
-    z1 = sample_latents(1, gan.z_dim, seed=int(seed_b), truncation=truncation)[0]
-    zs = interpolate(z0, z1, steps, method)
+    """Generator outputs along the lerp/slerp path from z_start (the sample's effective z) to seed B's z at the
+    same ψ and class: the browser's interpolation strip, made on the server for its downloads."""
+    z_b = sample_latents(1, gan.z_dim, seed=int(seed_b), truncation=truncation)[0]
+    zs = interpolate(z_start, z_b, steps, method)
     with single_thread():
         return gan.generate(zs, _labels(gan, cls, steps))
 

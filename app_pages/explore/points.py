@@ -8,6 +8,8 @@ import pandas as pd
 from gan_core.data.datasets import TOY_DATASETS, toy_modes
 from gan_core.io import palette
 
+PLOT_LIMIT = 3.0  # both axes span [-PLOT_LIMIT, PLOT_LIMIT] (the browser's scatter gets it from here)
+
 
 def mode_centres(dataset: str | None) -> np.ndarray | None:
     """The true mode centres of a toy dataset (None for continuous ones or unknown datasets)."""
@@ -18,7 +20,7 @@ def mode_centres(dataset: str | None) -> np.ndarray | None:
 
 
 def points_chart(cloud: np.ndarray, current: np.ndarray | None = None, modes: np.ndarray | None = None,
-                 path: np.ndarray | None = None, limit: float = 3.0, size: int = 380) -> alt.LayerChart:
+                 path: np.ndarray | None = None, limit: float = PLOT_LIMIT, size: int = 380) -> alt.LayerChart:
     """Generated points (orange), true modes (green crosses), an optional path (purple), the current sample (red):
     the colours of gan_core/io/palette.py, as on every page."""
     frames = [pd.DataFrame({"x": cloud[:, 0], "y": cloud[:, 1], "what": "generated (1000 seeds)"})]

@@ -1,4 +1,7 @@
-"""The Explore page's shareable state: parsed from and written to the URL query string.
+"""The Explore page's state: one `ExplorePage` in one session key, and its shareable part, the view.
+
+`ExploreState` (the view: model, seed, class, ψ, z edits, direction moves) is what a link and the
+browser's element carry; it is parsed from and written to the URL query string here.
 
 A link such as `?model=mnist-cgan&seed=7&class=3&trunc=0.8&z=0:1.25,5:-0.5&dir=0:1.5` reopens
 the same image. Everything in a query string is untrusted: each value is checked, and a bad
@@ -12,10 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from app_pages.explore.compute import DIR_LIMIT, SEED_MAX, TRUNC_RANGE, Z_LIMIT
 
 MAX_PARAM_CHARS = 4000
 N_DIRECTIONS = 8
+BROWSER, SERVER = "browser", "server"  # which path draws the images (render_mode.py)
 
 
 @dataclass
@@ -35,6 +41,52 @@ class ExploreState:
     truncation: float = 1.0
     z: dict[int, float] = field(default_factory=dict)  # latent dims the user moved: dim -> value
     dirs: dict[int, float] = field(default_factory=dict)  # direction index -> amount in sigmas
+
+
+@dataclass
+class Interpolation:
+    """The strip's settings; None for seed B / class B means "the next seed / class after the current one"."""
+
+    mode: str = "seeds"
+    seed_b: int | None = None
+    class_b: int | None = None
+    method: str = "slerp"
+    steps: int = 8
+
+
+@dataclass
+class Sample:
+    """The sample as the server last computed it: D(x), the memorisation check and the downloads use it."""
+
+    z: torch.Tensor  # the effective latent (ψ and direction moves applied)
+    cls: int | None
+    x: torch.Tensor  # the generator's output, 1 x C x H x W (or 1 x 2 for a toy)
+    p: float | None  # D(x), None without a discriminator
+
+
+@dataclass
+class ExplorePage:
+    """Everything the Explore page keeps between runs, in one session key (widgets.STATE_KEY).
+
+    Widgets keep their own keys (Streamlit owns a widget's value); their callbacks copy a change into
+    `view`, and widgets.apply_view writes a view (from a link, Reset, the browser) back into them.
+    """
+
+    view: ExploreState
+    notices: list[str] = field(default_factory=list)  # values of the link that fell back, a vanished model
+    upload_message: tuple[str, str] | None = None  # ("error" | "success", text)
+    seed_error: str | None = None  # a refused typed seed, shown while the view is still `seed_error_view`
+    seed_error_view: ExploreState | None = None
+    dims: list[int] | None = None  # z dimensions picked for sliders (z_dim > 16), kept while their tab is closed
+    sample: Sample | None = None
+    render: str = BROWSER
+    render_forced: bool = False  # the link said render=server: the page's links keep saying it
+    render_notice: str | None = None  # why the server draws, when it fell back
+    interp: Interpolation = field(default_factory=Interpolation)  # the browser's strip (and the downloads)
+    interp_model: str | None = None  # the model `interp` belongs to (class B may not exist in another)
+    pool: list[int] = field(default_factory=list)  # random seeds whose z the browser holds
+    ack: int = 0  # the nonce of the browser's last state taken
+    browser_notices: list[str] = field(default_factory=list)  # values of the browser's state that fell back
 
 
 def _fmt(value: float) -> str:

@@ -1,25 +1,30 @@
-"""Session-state plumbing for the Explore page: first-visit setup from the URL, callbacks, query-string sync.
+"""The Explore page's state and widgets: first-visit setup from the URL, callbacks, query-string sync.
 
-Widget values live under `ex_*` keys. The user's latent and direction edits are kept in plain
-dicts (`ex_over`, `ex_dirs`) too, so a slider that is hidden (another dimension picked) keeps
-its value, and so the state can be written to the URL in one place.
+The page's state is one `ExplorePage` (state.py) under the session key STATE_KEY, passed to the
+functions that need it. Widgets keep their own `ex_*` keys, as Streamlit requires: their callbacks
+copy a change into `page.view`, and `apply_view` writes a view that came from elsewhere (a link,
+Reset, Random, the browser) back into them. The user's latent and direction edits live in the view's
+dicts, so a slider that is hidden (another dimension picked, its tab closed) keeps its value.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
+from app_pages.explore import compute as ec
 from app_pages.explore import render_mode
-from app_pages.explore.compute import SEED_MAX
-from app_pages.explore.state import N_DIRECTIONS, ExploreState, ModelInfo, parse_query, to_query
+from app_pages.explore.state import N_DIRECTIONS, ExplorePage, ExploreState, ModelInfo, parse_query, to_query
 from app_shared import models as shared_models
 from gan_core import GAN
 
+STATE_KEY = "explore"
 DEFAULT_MODEL = "mnist-cgan"
 SLIDER_PREFIXES = ("ex_z_", "ex_dir_")
-SEED_HELP = f"A whole number from 0 to {SEED_MAX:,}. The seed picks the random numbers of z."
+SHOWN_DIMS = 16  # sliders shown at once; a larger z gets a picker
+SEED_HELP = f"A whole number from 0 to {ec.SEED_MAX:,}. The seed picks the random numbers of z."
 PSI_ZERO_HINT = ("At ψ = 0 the generator gets ψ · z = 0 whatever z is, so the z sliders are switched off. "
                  "Raise truncation ψ to use them (the directions still move the image).")
 CHECKPOINT_SUFFIXES = (".safetensors", ".json")
@@ -44,104 +49,128 @@ def clear_sliders() -> None:
         del ss[key]
 
 
-def apply_state(state: ExploreState) -> None:
-    """Put a state into the widgets' session-state keys (before the widgets are drawn)."""
-    clear_sliders()
-    ss.ex_model, ss.ex_seed, ss.ex_class, ss.ex_trunc = state.model, state.seed, state.cls, state.truncation
-    ss.ex_seed_text, ss.ex_seed_msg = str(state.seed), None
-    ss.ex_over, ss.ex_dirs = dict(state.z), dict(state.dirs)
-    for key in ("ex_dims", "ex_dims_kept"):
-        ss.pop(key, None)
-    if any(d >= 16 for d in state.z):  # a link that moved a later dimension shows its slider
-        ss.ex_dims = ss.ex_dims_kept = shown_dims(state.z)
+def apply_view(page: ExplorePage, view: ExploreState) -> None:
+    """Make `view` the page's, and show it in the server path's widgets (before they are drawn)."""
+    if view.seed != page.view.seed or view.model != page.view.model or view.z != page.view.z \
+            or view.dirs != page.view.dirs:
+        clear_sliders()  # the sliders start again from the new view's values
+    page.view = view
+    ss.ex_model, ss.ex_seed_text, ss.ex_class, ss.ex_trunc = view.model, str(view.seed), view.cls, view.truncation
+    ss.pop("ex_dims", None)
+    page.dims = shown_dims(view.z) if any(d >= SHOWN_DIMS for d in view.z) else None  # a later edited dim shows
 
 
-def shown_dims(over: dict[int, float], limit: int = 16) -> list[int]:
+def shown_dims(over: dict[int, float], limit: int = SHOWN_DIMS) -> list[int]:
     """The dimensions whose sliders to show: the edited ones first, then the lowest others, at most `limit`."""
     edited = sorted(over)[:limit]
     rest = [d for d in range(limit + len(edited)) if d not in edited]
     return sorted(edited + rest[: limit - len(edited)])
 
 
-def init_from_url(models: dict[str, Path]) -> None:
-    """On the session's first visit, take the state from the query string (validated, with notices)."""
-    if ss.get("ex_ready"):
-        if ss.get("ex_model") not in models:  # e.g. a session checkpoint that disappeared
-            ss.ex_notices = [f"Model {ss.get('ex_model')!r} is no longer available; showing "
-                             f"{default_model(models)}."]
-            apply_state(ExploreState(default_model(models)))
-        return
-    params = st.query_params.to_dict()
-    state, notices = parse_query(params, list(models), default_model(models), model_info(models))
-    apply_state(state)
-    ss.ex_notices = notices
-    ss.ex_ready = True
+def init_from_url(models: dict[str, Path]) -> ExplorePage:
+    """The session's page state: on its first visit, from the query string (validated, with notices).
+
+    With no model at all yet the view names none (""); the first model uploaded becomes the view's.
+    """
+    page = ss.get(STATE_KEY)
+    if page is None:
+        params = st.query_params.to_dict()
+        if models:
+            view, notices = parse_query(params, list(models), default_model(models), model_info(models))
+        else:
+            view, notices = ExploreState(""), []
+        page = ss[STATE_KEY] = ExplorePage(view, notices=notices)
+        render_mode.choose(page, params)
+        apply_view(page, view)
+    elif models and page.view.model not in models:  # e.g. a session checkpoint that disappeared
+        if page.view.model:
+            page.notices = [f"Model {page.view.model!r} is no longer available; showing "
+                            f"{default_model(models)}."]
+        apply_view(page, ExploreState(default_model(models), seed=page.view.seed))
+    return page
 
 
-def current_state() -> ExploreState:
-    return ExploreState(ss.ex_model, int(ss.ex_seed), int(ss.get("ex_class", 0) or 0), float(ss.ex_trunc),
-                        dict(ss.get("ex_over", {})), {k: v for k, v in ss.get("ex_dirs", {}).items() if v})
+def show_view_in_widgets(page: ExplorePage) -> None:
+    """Before the server path's top row is drawn: its widgets show the view (also after another page's run,
+    which drops the widgets' values)."""
+    view = page.view
+    if ss.get("ex_seed_text") != str(view.seed):
+        ss.ex_seed_text = str(view.seed)
+    ss.ex_class, ss.ex_trunc = view.cls, view.truncation
 
 
-def sync_query(gan: GAN) -> None:
-    """Write the current state into the URL (only when it changed, to avoid needless messages)."""
-    wanted = {**to_query(current_state(), ModelInfo(gan.z_dim, gan.num_classes)), **render_mode.query_extra()}
+def sync_query(page: ExplorePage, gan: GAN) -> None:
+    """Write the view into the URL (only when it changed, to avoid needless messages)."""
+    view = replace(page.view, dirs={k: v for k, v in page.view.dirs.items() if v})
+    wanted = {**to_query(view, ModelInfo(gan.z_dim, gan.num_classes)), **render_mode.query_extra(page)}
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
 
 # ---------------------------------------------------------------- callbacks (run before the script reruns)
 
-def on_model_change() -> None:
+def on_model_change(page: ExplorePage) -> None:
     """A different model: keep the seed, start from its plain sample, clear old notices."""
-    clear_sliders()
-    ss.ex_over, ss.ex_dirs, ss.ex_class, ss.ex_notices = {}, {}, 0, []
-    for key in ("ex_dims", "ex_dims_kept"):
-        ss.pop(key, None)
-    for key in ("ex_int_ca", "ex_int_cb"):
-        ss.pop(key, None)
+    page.notices = []
+    apply_view(page, ExploreState(ss.ex_model, seed=page.view.seed))
 
 
-def on_seed_change() -> None:
+def set_seed(page: ExplorePage, seed: int) -> None:
     """A new seed means a new z: the sliders show its values, not the old edits."""
-    clear_sliders()
-    ss.ex_over, ss.ex_dirs = {}, {}
+    apply_view(page, replace(page.view, seed=seed, z={}, dirs={}))
 
 
-def on_seed_text() -> None:
-    """A typed seed: used when it is a whole number in range; otherwise say so and keep the seed in use."""
+def on_seed_text(page: ExplorePage) -> None:
+    """A typed seed: used when it is a whole number in range; otherwise say so and keep the seed in use.
+
+    The message names what was typed and stays only while nothing else changes (page.seed_error_view).
+    """
     typed = str(ss.get("ex_seed_text", "")).strip()
     digits = typed.replace(",", "").replace("_", "").replace(" ", "")
-    if digits.isdigit() and int(digits) <= SEED_MAX:
-        seed = int(digits)
-        ss.ex_seed_text, ss.ex_seed_msg = str(seed), None
-        if seed != ss.ex_seed:
-            ss.ex_seed = seed
-            on_seed_change()
+    if digits.isdigit() and int(digits) <= ec.SEED_MAX:
+        page.seed_error = None
+        if int(digits) != page.view.seed:
+            set_seed(page, int(digits))
+        ss.ex_seed_text = str(page.view.seed)
         return
     shown = typed if len(typed) <= 30 else typed[:27] + "..."
-    ss.ex_seed_msg = (f"Seed {shown!r} cannot be used: a seed is a whole number from 0 to {SEED_MAX:,}. "
-                      f"Still showing seed {ss.ex_seed}.")
-    ss.ex_seed_text = str(ss.ex_seed)
+    what = f"Seed {shown!r} cannot be used" if typed else "The seed box is empty"
+    page.seed_error = (f"{what}: a seed is a whole number from 0 to {ec.SEED_MAX:,}. "
+                       f"Still showing seed {page.view.seed}.")
+    page.seed_error_view = page.view
+    ss.ex_seed_text = str(page.view.seed)
 
 
-def on_random() -> None:
-    ss.ex_seed = random.randrange(100000)
-    ss.ex_seed_text, ss.ex_seed_msg = str(ss.ex_seed), None  # the box shows the seed in use, whatever was typed
-    on_seed_change()
+def seed_error(page: ExplorePage) -> str | None:
+    """The refused seed's message, while the view is still the one it was about (any change clears it)."""
+    if page.seed_error and page.seed_error_view != page.view:
+        page.seed_error = page.seed_error_view = None
+    return page.seed_error
 
 
-def on_reset() -> None:
+def on_random(page: ExplorePage) -> None:
+    page.seed_error = None
+    set_seed(page, random.randrange(ec.RANDOM_SEEDS))
+
+
+def on_reset(page: ExplorePage) -> None:
     """Back to the seed's own sample: latent edits, directions and truncation undone."""
-    on_seed_change()
-    ss.ex_trunc = 1.0
-    ss.ex_notices = []
+    page.notices = []
+    apply_view(page, replace(page.view, truncation=1.0, z={}, dirs={}))
 
 
-def on_upload() -> None:
+def on_class(page: ExplorePage) -> None:
+    page.view = replace(page.view, cls=int(ss.ex_class))
+
+
+def on_trunc(page: ExplorePage) -> None:
+    page.view = replace(page.view, truncation=float(ss.ex_trunc))
+
+
+def on_upload(page: ExplorePage) -> None:
     """Validate an uploaded .safetensors + .json pair; save it in the session folder only when it loads."""
     files = ss.get("ex_upload") or []
-    ss.ex_upload_msg = None
+    page.upload_message = None
     if not files:
         return
     by_suffix: dict[str, list] = {}
@@ -151,25 +180,27 @@ def on_upload() -> None:
     if others:
         names = ", ".join(repr(n[:60]) for n in others[:3])
         pickled = any(Path(n).suffix.lower() in PICKLE_SUFFIXES for n in others)
-        ss.ex_upload_msg = ("error", f"{names} {'is' if len(others) == 1 else 'are'} not a checkpoint file. "
-                                     "Upload the two files of one checkpoint: NAME.safetensors (the weights) and "
-                                     "NAME.json (its description), as saved on the Train page or by `gan train`."
-                            + (" Pickled files (.pt, .pth, .ckpt) are never loaded: loading them can run code."
-                               if pickled else ""))
+        page.upload_message = ("error", f"{names} {'is' if len(others) == 1 else 'are'} not a checkpoint file. "
+                                        "Upload the two files of one checkpoint: NAME.safetensors (the weights) "
+                                        "and NAME.json (its description), as saved on the Train page or by "
+                                        "`gan train`."
+                               + (" Pickled files (.pt, .pth, .ckpt) are never loaded: loading them can run code."
+                                  if pickled else ""))
         return
     weights, meta = by_suffix.get(".safetensors", []), by_suffix.get(".json", [])
     if len(weights) != 1 or len(meta) != 1 or len(files) != 2:
-        ss.ex_upload_msg = ("error", "Upload exactly two files: one NAME.safetensors (weights) and one NAME.json "
-                                     "(its description). Pickled .pt/.pth/.ckpt files are never accepted.")
+        page.upload_message = ("error", "Upload exactly two files: one NAME.safetensors (weights) and one "
+                                        "NAME.json (its description). Pickled .pt/.pth/.ckpt files are never "
+                                        "accepted.")
         return
     try:
         label, _ = shared_models.save_upload(weights[0].getvalue(), meta[0].getvalue(), Path(weights[0].name).stem)
     except (ValueError, OSError) as exc:  # CheckpointError (a ValueError) says what is wrong; OSError: disk
-        ss.ex_upload_msg = ("error", f"Could not use this upload: {exc}")
+        page.upload_message = ("error", f"Could not use this upload: {exc}")
         return
     ss.ex_model = label
-    on_model_change()
-    ss.ex_upload_msg = ("success", f"Loaded {weights[0].name}; it is now in the model list as {label!r}.")
+    on_model_change(page)
+    page.upload_message = ("success", f"Loaded {weights[0].name}; it is now in the model list as {label!r}.")
 
 
 def share_caption(model: str) -> str:
@@ -183,12 +214,13 @@ def share_caption(model: str) -> str:
     return text
 
 
-def take_slider_values(base: list[float], n_directions: int) -> None:
-    """Copy the latent and direction sliders' values into ex_over / ex_dirs before the sliders are drawn.
+def take_slider_values(page: ExplorePage, base: list[float], n_directions: int) -> None:
+    """Copy the latent and direction sliders' values into the view before the sliders are drawn.
 
     A moved slider's new value is in session state when the run starts, so the page can draw the sample
-    first: its image message then leaves the server before the 16 slider messages, not after them.
+    first: its image message then leaves the server before the slider messages, not after them.
     """
+    z, dirs = dict(page.view.z), dict(page.view.dirs)
     for key in [k for k in ss if isinstance(k, str) and k.startswith(SLIDER_PREFIXES)]:
         prefix, _, index = key.rpartition("_")
         if not index.isdigit():
@@ -196,11 +228,16 @@ def take_slider_values(base: list[float], n_directions: int) -> None:
         i, value = int(index), float(ss[key])
         if prefix == "ex_z" and i < len(base):
             if abs(value - base[i]) > 1e-6:
-                ss.ex_over[i] = value
+                z[i] = value
             else:
-                ss.ex_over.pop(i, None)
+                z.pop(i, None)
         elif prefix == "ex_dir" and i < n_directions:
-            ss.ex_dirs[i] = value
+            if value:
+                dirs[i] = value
+            else:
+                dirs.pop(i, None)
+    if z != page.view.z or dirs != page.view.dirs:
+        page.view = replace(page.view, z=z, dirs=dirs)
 
 
 def slider_value(key: str, initial: float) -> float | None:

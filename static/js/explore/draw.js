@@ -1,7 +1,9 @@
 // Drawing generator outputs into canvases: one image, a labelled class grid, a strip, a 2-D scatter.
 // Pixels follow gan_core.io.images.to_uint8: rint((x + 1) * 127.5) in float32, clipped to 0..255.
 
-function toByte(x) {
+import { f32 } from "./latent.js";
+
+export function toByte(x) {
   const v = f32(f32(x + 1) * 127.5);
   let r = Math.round(v);
   if (r - v === 0.5 && r % 2 !== 0) r -= 1; // numpy's rint rounds halves to even
@@ -26,7 +28,7 @@ function putTile(image, data, n, shape, x0, y0) {
 }
 
 /** One image at its own size (CSS scales it up with crisp pixels). */
-function drawImage(canvas, data, shape, n = 0) {
+export function drawImage(canvas, data, shape, n = 0) {
   const [, h, w] = shape;
   if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
   const ctx = canvas.getContext("2d");
@@ -48,7 +50,7 @@ function tileImage(ctx, tiles, shape, cols, pad) {
 }
 
 /** A tiled picture scaled `scale` times with crisp pixels, with optional row names in a left margin. */
-function drawTiles(canvas, tiles, shape, cols, { pad = 2, scale = 2, names = null, margin = 0 } = {}) {
+export function drawTiles(canvas, tiles, shape, cols, { pad = 2, scale = 2, names = null, margin = 0 } = {}) {
   const scratch = document.createElement("canvas");
   const sctx = scratch.getContext("2d");
   const image = tileImage(sctx, tiles, shape, cols, pad);
@@ -70,20 +72,20 @@ function drawTiles(canvas, tiles, shape, cols, { pad = 2, scale = 2, names = nul
   }
 }
 
-const PLOT_LIMIT = 3; // the server's points_chart shows [-3, 3] on both axes
-
-/** The 2-D playground view: generated cloud (grey), true modes (blue crosses), a path, the sample (red). */
-// colours: gan_core/io/palette.py, sent by the page (generated = fake, true modes = real, path, current sample)
-function drawPoints(canvas, { cloud = null, modes = null, path = null, current = null, colours }) {
+/**
+ * The 2-D view: generated cloud, true modes (crosses), a path, the current sample, on [-limit, limit]^2.
+ * `colours` (gan_core/io/palette.py) and `limit` (app_pages/explore/points.py PLOT_LIMIT) come from Python.
+ */
+export function drawPoints(canvas, { cloud = null, modes = null, path = null, current = null, colours, limit }) {
   const size = canvas.width;
   const ctx = canvas.getContext("2d");
-  const px = (x) => ((x + PLOT_LIMIT) / (2 * PLOT_LIMIT)) * size;
-  const py = (y) => size - ((y + PLOT_LIMIT) / (2 * PLOT_LIMIT)) * size;
+  const px = (x) => ((x + limit) / (2 * limit)) * size;
+  const py = (y) => size - ((y + limit) / (2 * limit)) * size;
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, size, size);
   ctx.strokeStyle = "#e0e0e0";
   ctx.beginPath();
-  for (let v = -PLOT_LIMIT; v <= PLOT_LIMIT; v++) {
+  for (let v = -limit; v <= limit; v++) {
     ctx.moveTo(px(v), 0); ctx.lineTo(px(v), size); ctx.moveTo(0, py(v)); ctx.lineTo(size, py(v));
   }
   ctx.stroke();
@@ -108,7 +110,8 @@ function drawPoints(canvas, { cloud = null, modes = null, path = null, current =
     ctx.fillStyle = colours.path;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    for (let i = 0; i + 1 < path.length; i += 2) (i ? ctx.lineTo : ctx.moveTo).call(ctx, px(path[i]), py(path[i + 1]));
+    ctx.moveTo(px(path[0]), py(path[1]));
+    for (let i = 2; i + 1 < path.length; i += 2) ctx.lineTo(px(path[i]), py(path[i + 1]));
     ctx.stroke();
     ctx.lineWidth = 1;
   }

@@ -1,11 +1,11 @@
-// Native range sliders with keyboard steps big enough to see: an arrow key moves 1/50 of the range,
+// Native range sliders and select options with keyboard steps big enough to see: an arrow key moves 1/50 of the range,
 // Page Up/Down 1/10, Home/End to the ends. Values are kept to two decimals, so a link (which writes
 // four) reopens exactly the value on the screen.
 
-const quantize = (v) => Math.round(v * 100) / 100;
+export const quantize = (v) => Math.round(v * 100) / 100;
 
 /** A labelled <input type="range"> (step "any", so a seed's own value is shown as it is, not snapped). */
-function makeSlider(container, label, min, max, onMove, onDone) {
+export function makeSlider(container, label, min, max, onMove, onDone) {
   const row = document.createElement("label");
   row.className = "gx-slider";
   const name = document.createElement("span");
@@ -45,17 +45,7 @@ function makeSlider(container, label, min, max, onMove, onDone) {
   return { input, set };
 }
 
-/** A whole number typed in a box: the value, or an error text naming the allowed range. */
-function parseSeed(text, max) {
-  const t = String(text).trim();
-  if (!/^\d+$/.test(t) || Number(t) > max) {
-    const shown = t.length > 24 ? t.slice(0, 21) + "…" : t;
-    return { error: `${JSON.stringify(shown)} is not a seed: seeds are whole numbers from 0 to ${max}.` };
-  }
-  return { value: Number(t) };
-}
-
-function fillOptions(select, names, selected) {
+export function fillOptions(select, names, selected) {
   select.replaceChildren(...names.map((name, i) => {
     const option = document.createElement("option");
     option.value = String(i);

@@ -8,7 +8,7 @@ const STORE = "files";
 let runtimePromise = null;
 const sessions = new Map(); // sha256 -> Promise<{session, run}>
 
-function absolute(path) {
+export function absolute(path) {
   return new URL(path, window.location.origin + "/").href;
 }
 
@@ -70,7 +70,7 @@ async function cachedBytes(key, url, expectedSha) {
 }
 
 /** The ort module, set up for the WASM backend with one thread and the vendored .wasm. */
-function loadRuntime(runtime) {
+export function loadRuntime(runtime) {
   if (!runtimePromise) {
     runtimePromise = (async () => {
       if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
@@ -86,7 +86,7 @@ function loadRuntime(runtime) {
 }
 
 /** A generator session for the model, created once per content hash; run() calls never overlap. */
-function loadModel(ort, model) {
+export function loadModel(ort, model) {
   let entry = sessions.get(model.sha256);
   if (!entry) {
     entry = (async () => {

@@ -2,30 +2,22 @@
 // app_pages/explore/compute.py (torch): the same seed and sliders then give the same image either way.
 // Every result is stored in a Float32Array, so each step is rounded to float32 as torch does.
 
-const f32 = Math.fround;
-
-/** Float32 values from base64 of little-endian float32 bytes (how the server sends latents). */
-function decodeF32(b64) {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
+export const f32 = Math.fround;
 
 /** Rows of a flat k x n Float32Array. */
-function rows(flat, n) {
+export function rows(flat, n) {
   const out = [];
   for (let i = 0; i + n <= flat.length; i += n) out.push(flat.subarray(i, i + n));
   return out;
 }
 
 /** compute.base_latent: the seed's z clamped to the slider range. */
-function baseLatent(raw, limit) {
+export function baseLatent(raw, limit) {
   return raw.map((v) => Math.min(limit, Math.max(-limit, v)));
 }
 
 /** compute.current_latent then compute.effective_latent: psi * z, then moved along the directions. */
-function effectiveLatent(base, over, trunc, directions, amounts) {
+export function effectiveLatent(base, over, trunc, directions, amounts) {
   const z = Float32Array.from(base);
   for (const [dim, value] of Object.entries(over)) z[Number(dim)] = value;
   const psi = f32(trunc);
@@ -43,17 +35,17 @@ function effectiveLatent(base, over, trunc, directions, amounts) {
 }
 
 /** sample_latents(..., truncation): the seed's raw z times psi (not clamped), as the class grid uses. */
-function scaled(raw, trunc) {
+export function scaled(raw, trunc) {
   const psi = f32(trunc);
   return raw.map((v) => v * psi);
 }
 
-function lerp(z0, z1, t) {
+export function lerp(z0, z1, t) {
   return z0.map((a, i) => a + (z1[i] - a) * t);
 }
 
 /** gan_core.explore.latent.slerp: along the sphere, lerp when the two are nearly parallel. */
-function slerp(z0, z1, t, eps = 1e-7) {
+export function slerp(z0, z1, t, eps = 1e-7) {
   const norm = (z) => Math.max(Math.sqrt(z.reduce((s, v) => s + v * v, 0)), eps);
   const n0 = norm(z0), n1 = norm(z1);
   let dot = 0;
@@ -66,7 +58,7 @@ function slerp(z0, z1, t, eps = 1e-7) {
 }
 
 /** `steps` latents from z0 to z1 inclusive (lerp or slerp), like gan_core.explore.latent.interpolate. */
-function interpolate(z0, z1, steps, method) {
+export function interpolate(z0, z1, steps, method) {
   const out = [];
   for (let s = 0; s < steps; s++) {
     const t = steps === 1 ? 0 : s / (steps - 1);
@@ -76,7 +68,7 @@ function interpolate(z0, z1, steps, method) {
 }
 
 /** (1 - t) e_a + t e_b: the class embedding between two classes (gan_core.explore.class_blend). */
-function blendEmbedding(table, a, b, t) {
+export function blendEmbedding(table, a, b, t) {
   const ea = table[a], eb = table[b];
   return ea.map((v, i) => (1 - t) * v + t * eb[i]);
 }
