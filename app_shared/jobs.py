@@ -24,9 +24,9 @@ import streamlit as st
 import torch
 
 from app_shared.housekeeping import Every, session_connected
-from gan_core import TOY_DATASETS, TrainConfig, WorkerJob
+from gan_core import TrainConfig, WorkerJob
 from gan_core.settings import settings
-from gan_core.teach.toy_frames import toy_frame
+from gan_core.teach.toy_frames import frame_maker_for
 
 logger = logging.getLogger(__name__)
 REAP_EVERY = 5.0  # seconds between reaper passes
@@ -105,9 +105,8 @@ class JobRegistry:
             old.stop()
         with self._lock:
             self._refuse_if_full(self._busy(training_key=key))
-            # toy runs record ~20 frames a second for the playground's animation (gan_core.train.frames)
             job = WorkerJob(config, max_seconds=self.max_job_seconds, name=name or key, init_from=init_from,
-                            nice=self.job_nice, frame_maker=toy_frame if config.dataset in TOY_DATASETS else None)
+                            nice=self.job_nice, frame_maker=frame_maker_for(config))
             replaced = self._jobs.get(key)
             self._jobs[key] = job
             self._browser_sessions[key] = browser_session
@@ -160,10 +159,6 @@ class JobRegistry:
             self._browser_sessions.pop(key, None)
         if job is not None:
             job.close()
-
-    def stop_all(self) -> None:
-        for key in list(self.active_jobs()):
-            self.stop(key)
 
     # ------------------------------------------------------------ reaping
 

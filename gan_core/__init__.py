@@ -4,8 +4,7 @@ The top level re-exports the engine's core, what the app, the command line, the 
 benchmarks share:
     TrainConfig, Trainer, DivergedError, LIVE_HPARAMS          training
     TrainingLoop, Budget                                       the one training loop and its budget
-    TrainingJob, WorkerJob, JobState, JobStatus, TrainerView,
-    LivePanelData, live_panel_data                             jobs (in a thread, in a process) and their records
+    TrainingJob, WorkerJob, JobState, JobStatus, TrainerView   jobs (in a thread, in a process) and their records
     build_models, MODEL_NAMES, CONDITIONAL_MODELS,
     get_loss, LOSS_NAMES                                       models and objectives
     load_dataset, Dataset, DataNotFoundError,
@@ -39,9 +38,8 @@ from gan_core.nn.losses import LOSS_NAMES, get_loss
 from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
 from gan_core.train.config import TrainConfig
 from gan_core.train.job import TrainingJob
-from gan_core.train.live_view import live_panel_data
 from gan_core.train.loop import Budget, DivergedError, TrainingLoop
-from gan_core.train.records import JobState, JobStatus, LivePanelData, TrainerView
+from gan_core.train.records import JobState, JobStatus, TrainerView
 from gan_core.train.trainer import LIVE_HPARAMS, Trainer
 from gan_core.train.worker import WorkerJob
 
@@ -49,7 +47,7 @@ __all__ = [
     "GAN", "PRETRAINED_DIR", "CheckpointError", "list_pretrained", "load_checkpoint", "load_checkpoint_bytes",
     "resolve_checkpoint", "save_checkpoint", "TrainConfig", "IMAGE_DATASETS", "TOY_DATASETS", "Dataset",
     "DataNotFoundError", "load_dataset", "pick_device", "default_num_threads", "JobState", "JobStatus",
-    "TrainerView", "LivePanelData", "live_panel_data", "TrainingJob", "class_labels", "interpolate", "lerp",
+    "TrainerView", "TrainingJob", "class_labels", "interpolate", "lerp",
     "sample_latents", "slerp", "truncate", "LOSS_NAMES", "get_loss", "CONDITIONAL_MODELS", "MODEL_NAMES",
     "build_models", "Budget", "DivergedError", "TrainingLoop", "LIVE_HPARAMS", "Trainer", "WorkerJob",
 ]

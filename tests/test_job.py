@@ -96,7 +96,8 @@ def test_generate_and_save_between_steps(job, tmp_path):
 
 def test_live_panel_data_of_a_toy_run(job):
     """The live panel's record: the status, copies of the history, the toy spread and the warnings."""
-    from gan_core import JobStatus, LivePanelData, live_panel_data
+    from app_shared.training_ui.live_data import LivePanelData, live_panel_data
+    from gan_core import JobStatus
 
     j = job(steps=120, snapshot_every=50)
     before = live_panel_data(j)  # not started: no trainer yet

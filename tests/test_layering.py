@@ -1,5 +1,8 @@
 """The layers point one way: app pages -> app_shared -> gan_core, and no import cycle anywhere.
 
+No page imports another page (what two pages share lives in app_shared), and gan_core holds no UI choice (see
+`ui_choices`), so app_shared takes none from gan_core.teach or anywhere else in the engine.
+
 Every import counts, including the ones inside functions (a lazy import is still a dependency).
 Run on its own: `python -m pytest tests/test_layering.py -q`.
 """
@@ -108,6 +111,66 @@ def test_the_engine_knows_nothing_of_the_app_or_streamlit():
     for name, deps in graph.items():
         if name.startswith("app_shared"):
             assert not [d for d in deps if d.startswith("app_pages")], f"{name} imports a page"
+
+
+def page_of_module(name: str) -> str | None:
+    """app_pages.train.page -> "train"; None for a module outside app_pages' page folders."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == "app_pages" and len(parts) > 2 else None
+
+
+def page_to_page_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, imported) pairs where one page's module imports another page's."""
+    return sorted((name, dep) for name, deps in graph.items() for dep in deps
+                  if page_of_module(name) and page_of_module(dep) and page_of_module(dep) != page_of_module(name))
+
+
+def test_no_page_imports_another_page():
+    assert page_to_page_imports(import_graph()) == []
+
+
+# A UI choice is a decision about how the app presents the engine: which page something opens on, which widget or
+# panel shows it, the record one panel draws from. Such names belong in app_shared / app_pages, never in gan_core:
+UI_FIELD_NAMES = {"page", "pages", "widget", "widget_key", "panel"}  # a field or parameter that picks a page/widget
+UI_CLASS_WORDS = ("Panel", "Widget", "Page")  # a record shaped for one panel, widget or page
+
+
+def ui_choices(source: str, filename: str = "<source>") -> list[str]:
+    """The UI choices a module's source makes: classes named for a panel/widget/page, and class fields, function
+    parameters or keyword arguments named `page`, `widget`, `panel`... (where something opens or shows)."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.ClassDef):
+            if any(word in node.name for word in UI_CLASS_WORDS):
+                found.append(f"class {node.name}")
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) \
+                        and item.target.id in UI_FIELD_NAMES:
+                    found.append(f"{node.name}.{item.target.id}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            found += [f"{node.name}({a.arg})" for a in args if a.arg in UI_FIELD_NAMES]
+        elif isinstance(node, ast.keyword) and node.arg in UI_FIELD_NAMES:
+            found.append(f"{node.arg}=...")
+    return found
+
+
+def test_gan_core_makes_no_ui_choice():
+    """LivePanelData, Preset.page and friends live in app_shared: the engine says what a preset trains, the app
+    says where it opens."""
+    offences = {str(p.relative_to(REPO)): ui_choices(p.read_text(), str(p))
+                for p in (REPO / "gan_core").rglob("*.py")}
+    assert {k: v for k, v in offences.items() if v} == {}
+
+
+def test_the_checkers_find_a_page_import_and_a_ui_choice():
+    graph = {"app_pages.playground.page": {"app_pages.train.form", "app_pages.playground.plot", "app_shared.jobs"},
+             "app_pages.train.page": {"app_pages.train.form"}, "app_shared.jobs": {"gan_core"}}
+    assert page_to_page_imports(graph) == [("app_pages.playground.page", "app_pages.train.form")]
+    planted = ("from dataclasses import dataclass\n@dataclass\nclass Preset:\n    slug: str\n    page: str\n"
+               "class LivePanelData:\n    pass\ndef presets_for(page): ...\nx = dict(page='train')\n")
+    assert sorted(ui_choices(planted)) == ["Preset.page", "class LivePanelData", "page=...", "presets_for(page)"]
+    assert ui_choices("def step(trainer, batch): return trainer.step(batch)\n") == []
 
 
 def test_the_checker_finds_a_cycle_and_a_package_cycle():

@@ -11,6 +11,7 @@ import torch
 from conftest import require
 from streamlit.testing.v1 import AppTest
 
+from app_shared.training_ui.preset_pages import page_of
 from gan_core import PRETRAINED_DIR
 from gan_core.teach import lesson
 from gan_core.teach.presets import PRESETS
@@ -98,7 +99,7 @@ def test_every_preset_link_points_at_an_existing_preset_on_its_page(learn_app):
         assert any(PRESETS[s].description in caption for s in slug)
     assert len(links) >= 8
     for page_name, slug in links:
-        assert slug in PRESETS and PRESETS[slug].page == page_name
+        assert slug in PRESETS and page_of(PRESETS[slug]) == page_name
     assert {"ring8-wgan-gp", "ring8-minimax-collapse", "ring8-nonsaturating", "ring8-r1"} <= {s for _, s in links}
 
 
@@ -136,6 +137,18 @@ def test_class_by_z_grid_and_latent_slider_follow_the_widgets(learn_app):
     text = " ".join(c.value for c in at.caption)
     assert effect_summary(effect, "#") in text, "the page shows what it measured for 'watch the digit change'"
     assert effect.along[0] > 0.07 and effect.ratios[0] > 2.5, "and the first direction visibly changes the digit"
+
+
+def test_conditional_section_names_the_model_on_the_page(learn_app):
+    """§5 names the shipped mnist-cgan's architecture as its checkpoint records it (cgan-mlp-proj: a projection
+    discriminator), not another model's."""
+    require((SHIPPED / "mnist-cgan.safetensors").is_file(), f"shipped mnist-cgan in {SHIPPED}")
+    from gan_core.io.checkpoint import read_meta
+    model = read_meta(SHIPPED / "mnist-cgan.json")["model"]
+    text = " ".join(m.value for m in learn_app.markdown)
+    assert f"is `{model}`" in text
+    assert ("projection discriminator" in text) == model.endswith("-proj")
+    assert not re.search(r"`cgan-mlp`", text) or model == "cgan-mlp"
 
 
 def test_class_z_grid_shares_z_down_columns():

@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from gan_core import JobState, JobStatus, TrainConfig, Trainer, build_models, live_panel_data
+from app_shared.training_ui.live_data import live_panel_data
+from gan_core import JobState, JobStatus, TrainConfig, Trainer, build_models
 from gan_core.data.datasets import load_dataset
 from gan_core.io.checkpoint import build_from_meta, load_checkpoint, read_meta
-from gan_core.nn.progressive import DEFAULT_GROW_STEPS, grow_schedule, run_fraction
+from gan_core.nn.progressive import DEFAULT_GROW_STEPS, grow_schedule
 from gan_core.train.history import MetricsHistory
+from gan_core.train.loop import run_fraction
 
 
 def models(conditional=True, size=28):

@@ -9,10 +9,11 @@ import torch
 from app_shared import jobs as jobs_mod
 from app_shared.training_ui import charts as charts
 from app_shared.training_ui import live_panel
+from app_shared.training_ui.preset_pages import PLAYGROUND, PLAYGROUND_PRESETS, TRAIN, is_toy, page_of, presets_for
 from gan_core import JobState
 from gan_core.eval.diagnostics import diagnose
 from gan_core.eval.metrics import toy_coverage
-from gan_core.teach.presets import PRESETS, get_preset, presets_for
+from gan_core.teach.presets import PRESETS, get_preset
 from tests import worker_probes as probes
 from tools.harness.waiting import wait_for
 
@@ -353,7 +354,17 @@ def test_presets_have_stable_slugs_and_valid_configs():
         assert p.config().dataset and p.slug == p.slug.lower()
     assert get_preset("SHOW-MODE-COLLAPSE") is PRESETS["show-mode-collapse"]
     assert get_preset("nope") is None and get_preset(None) is None
-    assert all(p.page == "train" for p in presets_for("train"))
+    assert all(page_of(p) == TRAIN for p in presets_for(TRAIN))
+
+
+def test_each_preset_opens_on_one_page_and_the_playground_lists_only_toys():
+    assert PLAYGROUND_PRESETS <= set(PRESETS) and all(is_toy(PRESETS[s]) for s in PLAYGROUND_PRESETS)
+    train, playground = presets_for(TRAIN), presets_for(PLAYGROUND)
+    assert {p.slug for p in train} == set(PRESETS) - PLAYGROUND_PRESETS
+    assert {p.slug for p in playground} == PLAYGROUND_PRESETS | {p.slug for p in train if is_toy(p)}
+    assert "classic-cgan-mnist" not in {p.slug for p in playground}
+    with pytest.raises(ValueError, match="unknown page"):
+        presets_for("explore")
 
 
 def _zip(entries):

@@ -16,7 +16,24 @@ from gan_core.explore.directions import (
 from gan_core.explore.latent import sample_latents
 from gan_core.io.images import grid
 
-RETRAIN = "python -m gan_core train --dataset mnist --model cgan-mlp --seconds 180 --out runs/c"
+RETRAIN = "python -m gan_core train --dataset mnist --seconds 180 --out runs/c"  # the default model: cgan-mlp-proj
+# How each conditional model gives the label to G and D (gan_core.nn.models)
+CONDITIONING = {
+    "cgan-mlp": "a learned label embedding is concatenated to z in G and to the image in D",
+    "cgan-mlp-proj": "a learned label embedding is concatenated to z in G and to the image in D, and D also scores "
+                     "its last features against a second embedding of the label: a projection discriminator "
+                     "(Miyato & Koyama 2018, *cGANs with Projection Discriminator*)",
+    "cgan-dcgan": "a learned label embedding is concatenated to z in G (DCGAN's layers), and D is a projection "
+                  "discriminator (Miyato & Koyama 2018)",
+    "cgan-progan": "a learned label embedding is concatenated to z in G, which grows 7×7 → 28×28, and D is a "
+                   "projection discriminator (Miyato & Koyama 2018)",
+}
+
+
+def conditioning_text(shipped: str, model: str) -> str:
+    """One line naming the model on the page as its checkpoint records it, and how it is conditioned."""
+    how = CONDITIONING.get(model, "the label is fed to G and D")
+    return f"The model below, the shipped {shipped}, is `{model}`: {how}."
 
 
 def shipped_model(name: str) -> GAN | None:

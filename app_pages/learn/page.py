@@ -4,17 +4,12 @@ import streamlit as st
 
 from app_pages.learn import charts
 from app_pages.learn import models as lm
+from app_shared.training_ui.preset_pages import preset_link
 from gan_core.explore.directions import effect_summary
 from gan_core.teach import lesson
 from gan_core.teach.presets import PRESETS
 
 P = "ln_"
-
-
-def preset_link(slug: str, label: str | None = None) -> str:
-    """A markdown link to a preset on its page (train or playground); relative, so it works under any base path."""
-    preset = PRESETS[slug]
-    return f"[{label or preset.title}]({preset.page}?preset={slug})"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -148,10 +143,11 @@ if ring is not None and collapsed is not None:
 st.header("5 · Conditional GANs")
 st.markdown("Mirza & Osindero (2014, *Conditional Generative Adversarial Nets*) give both players the class label "
             "y: G(z, y) must produce a sample of class y, and D(x, y) judges whether x is a real example *of class y*. "
-            "In this app's `cgan-mlp` a learned label embedding is concatenated to z in G and to the image in D. "
             "Below, each row is a class and each column one z: the label picks *what*, z picks *how* "
             "(slant, thickness, style).")
 cgan = lm.shipped_model("mnist-cgan")
+if cgan is not None:
+    st.markdown(lm.conditioning_text("mnist-cgan", cgan.meta["model"]))
 if cgan is None:
     st.info(f"The shipped model mnist-cgan is not in pretrained/. Train one with `{lm.RETRAIN}`.")
 else:

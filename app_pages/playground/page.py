@@ -5,11 +5,11 @@ from app_pages.playground import animation
 from app_pages.playground import plot as pp
 from app_shared.training_ui import charts, controls, form
 from app_shared.training_ui import live_panel as lp
+from app_shared.training_ui.preset_pages import presets_for
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import session_job
 from gan_core import TOY_DATASETS
 from gan_core.eval.metrics import MODES_COVERED_RULE
-from gan_core.teach.presets import presets_for
 
 SCOPE = FormScope("pg_")  # this page's widget keys
 

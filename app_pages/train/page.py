@@ -3,9 +3,9 @@ import streamlit as st
 
 from app_pages.train import outputs
 from app_shared.training_ui import controls, form, live_panel
+from app_shared.training_ui.preset_pages import presets_for
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import session_job
-from gan_core.teach.presets import presets_for
 
 SCOPE = FormScope("tr_")  # this page's widget keys
 

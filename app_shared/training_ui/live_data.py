@@ -1,13 +1,36 @@
-"""The live panel's data, computed from a job without touching its trainer (safe while it runs)."""
+"""The live panel's data (Train page, 2-D playground), copied from a job without touching its trainer (safe while it
+runs): one record a panel draws from, so it lives with the UI, not in gan_core."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from gan_core.eval.diagnostics import diagnose
+import numpy as np
+
+from gan_core.eval.diagnostics import Diagnosis, diagnose
 from gan_core.eval.metrics import toy_coverage
-from gan_core.train.records import LivePanelData
+from gan_core.train.history import StageSample
+from gan_core.train.records import JobStatus
 
 SPREAD_HISTORY = 60  # snapshots looked back on to tell a collapse that hops between modes
+
+
+@dataclass(frozen=True)
+class LivePanelData:
+    """Copies of everything the live panel (Train page, 2-D playground) shows at one moment."""
+
+    status: JobStatus
+    dataset: str
+    diagnoses: list[Diagnosis]
+    rows: list[dict[str, float]] = field(default_factory=list)  # metric records, oldest first
+    evals: list[dict[str, Any]] = field(default_factory=list)  # quality-metric records
+    events: list[tuple[int, str]] = field(default_factory=list)  # (step, text): live changes, forks
+    snapshot: tuple[int, np.ndarray] | None = None  # (step, samples of the fixed noise)
+    kind: str | None = None  # "image" or "points"; None until the trainer is built
+    spread: dict[str, Any] | None = None  # toy runs: modes covered and how the points spread (toy_coverage)
+    conditional: bool = False
+    num_classes: int | None = None
+    stages: list[StageSample] = field(default_factory=list)  # progressive runs: one sample grid per stage reached
 
 
 def live_panel_data(job: Any) -> LivePanelData:

@@ -1,6 +1,6 @@
 """The live panel: status line, warnings, charts and samples of the session's job, re-drawn every second.
 
-`live_data` copies what the panel shows out of the job (gan_core.live_panel_data: a LivePanelData, no
+`live_data` copies what the panel shows out of the job (live_data.live_panel_data: a LivePanelData, no
 Streamlit, safe while the job runs);
 `live_panel` draws it in an st.fragment that reruns on a timer while the job is active.
 The 2-D playground reuses the data, the status line, the warnings and the state tracking.
@@ -12,9 +12,10 @@ from typing import Any
 import streamlit as st
 
 from app_shared.training_ui import charts, growth
+from app_shared.training_ui.live_data import LivePanelData, live_panel_data
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import past_runs, session_job
-from gan_core import JobState, JobStatus, LivePanelData, WorkerJob, live_panel_data
+from gan_core import JobState, JobStatus, WorkerJob
 from gan_core.eval.diagnostics import Diagnosis
 from gan_core.eval.metrics import MODES_COVERED_RULE
 from gan_core.io.images import grid, png_bytes, points_png

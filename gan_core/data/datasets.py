@@ -298,14 +298,3 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, split: st
     if name.startswith("folder:"):
         return load_folder_dataset(name[len("folder:"):], size=32 if folder_rgb else 28, rgb=folder_rgb)
     raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(TOY_DATASETS + IMAGE_DATASETS)} or folder:PATH")
-
-
-def dataset_info(name: str) -> dict:
-    """Shape and classes of a dataset without loading it (for building models and forms)."""
-    if name in TOY_DATASETS:
-        return {"kind": "points", "shape": (2,), "class_names": None}
-    if name == "mnist":
-        return {"kind": "image", "shape": (1, 28, 28), "class_names": MNIST_CLASSES}
-    if name == "fashion":
-        return {"kind": "image", "shape": (1, 28, 28), "class_names": FASHION_CLASSES}
-    raise ValueError(f"unknown dataset {name!r}")

@@ -12,9 +12,9 @@ How it fits the trainer unchanged: G always returns full-size images (each stage
 nearest neighbour, to S x S) and D always takes S x S images and average-pools them to its stage, so
 data, losses, penalties, snapshots and checkpoints see the usual shapes. The schedule is inside the
 models: the trainer calls `set_progress(fraction)` on G, D and the EMA copy before every step
-(fraction = how far through its budget the run is), and `grow_schedule` turns that into a stage and
-alpha. The stage and alpha are saved with the weights (a `growth` buffer), so a checkpoint stopped
-mid-growth reloads at the same resolution.
+(fraction = how far through its budget the run is: gan_core.train.loop.run_fraction), and `grow_schedule`
+turns that into a stage and alpha. The stage and alpha are saved with the weights (a `growth` buffer), so a
+checkpoint stopped mid-growth reloads at the same resolution.
 
 Simplified from the paper: pixel normalisation in G and LeakyReLU everywhere, but each stage is one
 4x4 transposed convolution in G and one strided 4x4 convolution in D (DCGAN's layers, about a third
@@ -35,7 +35,7 @@ from gan_core.nn.projection import projection_logits
 NUM_STAGES = 3  # S/4, S/2, S
 # (phase length as a share of the run, stage, fading in?): stabilise, fade in, stabilise, fade in, stabilise
 PHASES = ((0.15, 0, False), (0.15, 1, True), (0.15, 1, False), (0.15, 2, True), (0.40, 2, False))
-DEFAULT_GROW_STEPS = 6000  # a run with no budget grows over this many steps
+DEFAULT_GROW_STEPS = 6000  # a run with no budget grows over this many steps (gan_core.train.loop.run_fraction)
 CHANNELS = (64, 32, 16)  # feature channels at S/4, S/2, S
 
 
@@ -49,15 +49,6 @@ def grow_schedule(fraction: float) -> tuple[int, float]:
             return stage, (fraction - start) / length if fading else 1.0
         start += length
     return NUM_STAGES - 1, 1.0
-
-
-def run_fraction(config, step: int, train_seconds: float) -> float:
-    """How far through its budget a run is: by steps, else by training seconds, else DEFAULT_GROW_STEPS."""
-    if config.steps:
-        return min(step / config.steps, 1.0)
-    if config.seconds:
-        return min(train_seconds / config.seconds, 1.0)
-    return min(step / DEFAULT_GROW_STEPS, 1.0)
 
 
 def _lrelu() -> nn.Module:

@@ -1,7 +1,8 @@
 """Named training set-ups with stable slugs, so pages and lessons can link to them (`?preset=<slug>`).
 
 A preset only lists what differs from `TrainConfig`'s defaults; everything else comes from the
-dataclass (no duplicated defaults). `page` says where it opens: the Train page or the 2-D playground.
+dataclass (no duplicated defaults). Where a preset opens (the Train page or the 2-D playground) is the app's
+choice: app_shared/training_ui/preset_pages.py.
 The ring8 presets' promises are checked over seeds by benchmarks/presets_over_seeds.py (modes covered from
 30 s to 60 s of training) and at 1000 steps by tests/test_playground.py. With the saturating minimax loss
 and a generator learning 100x faster than the discriminator, ring8's generator squeezes its points into one
@@ -20,7 +21,6 @@ from gan_core.train.config import TrainConfig
 class Preset:
     slug: str
     title: str
-    page: str  # "train" or "playground"
     description: str
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -36,8 +36,8 @@ _NONSATURATING_RING8 = {"dataset": "ring8", "loss": "nonsaturating", "lr_g": 1e-
                         "batch_size": 1024}
 
 PRESETS: dict[str, Preset] = {p.slug: p for p in (
-    # ---- Train page
-    Preset("classic-cgan-mnist", "CGAN on MNIST (the default recipe)", "train",
+    # ---- image and toy runs (the Train page's)
+    Preset("classic-cgan-mnist", "CGAN on MNIST (the default recipe)",
            "Conditional MLP GAN on MNIST: the label is fed to G and D (Mirza & Osindero 2014) and D also "
            "projects its features on the label (Miyato & Koyama 2018); non-saturating loss, Adam (β1 0.5) at 5e-4 "
            "for G and 2e-4 for D (a slower discriminator, TTUR), batch 64, samples from an EMA of G's weights "
@@ -45,14 +45,14 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            "independent judge recognised 93% of its digits as the class asked for after 60 s of training, 96.5% "
            "after 180 s and 97.9% after 300 s.",
            {"dataset": "mnist", "model": "cgan-mlp-proj", "eval_every": 500}),
-    Preset("dcgan-mnist", "DCGAN", "train",
+    Preset("dcgan-mnist", "DCGAN",
            "The DCGAN architecture (Radford et al. 2015), unconditional: transposed convolutions with BatchNorm "
            "in G, strided convolutions in D, EMA of G 0.999; Adam 5e-4 for G and 2e-4 for D (a faster G than "
            "DCGAN's 2e-4 for both: after 2500 steps the classifier's Fréchet distance was 275 against 408). About "
            "10x slower per image than the MLP models on a CPU, so it needs many minutes for clean digits; the "
            "shipped mnist-dcgan is this recipe after an hour on 2 cores.", {"dataset": "mnist", "model": "dcgan",
                                                                     "eval_every": 500}),
-    Preset("progressive-mnist", "Progressive growing on MNIST", "train",
+    Preset("progressive-mnist", "Progressive growing on MNIST",
            "Progressive growing (Karras et al. 2017), conditional: G and D start at 7×7, then 14×14 and 28×28 fade in "
            "(α from 0 to 1) as the run goes: 15% of the budget at 7×7, 15% fading in 14×14, 15% at 14×14, 15% fading "
            "in 28×28, the last 40% at 28×28, so the first samples are blocky. The charts show the resolution and α. "
@@ -61,32 +61,32 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            "there) the classifier recognised 94.6% of the digits and the judge 86.8%; the digits are legible but "
            "speckled (classifier Fréchet distance 360, against 12 for the shipped mnist-cgan).",
            {"dataset": "mnist", "model": "cgan-progan", "steps": 1500, "ema_decay": 0.99, "eval_every": 250}),
-    Preset("wgan-gp-mnist", "WGAN-GP", "train",
+    Preset("wgan-gp-mnist", "WGAN-GP",
            "Wasserstein loss with gradient penalty (Gulrajani et al. 2017) on an unconditional MLP GAN: 5 critic "
            "steps per generator step, Adam 1e-4 with β1 0 / β2 0.9, EMA of G 0.999.",
            {"dataset": "mnist", "model": "mlp", "loss": "wgan-gp", "beta1": 0.0, "beta2": 0.9, "lr_g": 1e-4,
             "lr_d": 1e-4, "eval_every": 500}),
-    Preset("show-mode-collapse", "Show mode collapse", "train",
+    Preset("show-mode-collapse", "Show mode collapse",
            "ring8 with the original minimax loss and a generator learning 100x faster than D (Adam 1e-3 vs "
            "1e-5): the generator squeezes its points into one tight blob that hops around the ring, covering "
            "at most one of the 8 modes at a time.", dict(_COLLAPSE, eval_every=100)),
-    Preset("nonsaturating-ring8", "Non-saturating on ring8", "train",
+    Preset("nonsaturating-ring8", "Non-saturating on ring8",
            "The same ring with the non-saturating loss, equal learning rates (Adam 1e-3 with β1 0, no momentum) "
            "and batches of 1024 points: it finds all 8 modes and keeps them (as the playground's ring8 · "
            "non-saturating).",
            dict(_NONSATURATING_RING8, eval_every=100)),
-    # ---- 2-D playground (linked from the Learn page)
-    Preset("ring8-minimax-collapse", "ring8 · minimax (collapse)", "playground",
+    # ---- 2-D lessons (the playground's, linked from the Learn page)
+    Preset("ring8-minimax-collapse", "ring8 · minimax (collapse)",
            "Saturating minimax loss, a generator 100x faster than D: watch the points gather into one blob "
            "and hop from mode to mode.", dict(_COLLAPSE)),
-    Preset("ring8-nonsaturating", "ring8 · non-saturating", "playground",
+    Preset("ring8-nonsaturating", "ring8 · non-saturating",
            "−log D(G(z)) with equal learning rates, Adam 1e-3 without momentum (β1 0) and batches of 1024 "
            "points: strong gradients while D wins, and the points spread to all 8 modes by 30 s and stay there "
            "(10 of 10 seeds held 8/8 from 30 s to 60 s). With Adam's usual β1 of 0.5, the momentum overshoots "
            "in the game's rotating gradient field: two of the same 10 seeds left a mode empty for good and one "
            "found its eighth 2 s late.",
            dict(_NONSATURATING_RING8)),
-    Preset("ring8-wgan-gp", "ring8 · WGAN-GP", "playground",
+    Preset("ring8-wgan-gp", "ring8 · WGAN-GP",
            "A critic with gradient penalty (Gulrajani et al. 2017): a smooth surface with useful gradients "
            "everywhere, so the points spread around the whole ring and reach all 8 modes in a few hundred "
            "steps. 5 critic steps per G step, Adam 1e-3 (β 0.5 / 0.9) and a penalty weight of 0.1, the toy "
@@ -94,21 +94,21 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            "after 2000 steps.",
            {"dataset": "ring8", "loss": "wgan-gp", "beta1": 0.5, "beta2": 0.9, "lr_g": 1e-3, "lr_d": 1e-3,
             "gp_weight": 0.1}),
-    Preset("ring8-r1", "ring8 · R1 gradient penalty", "playground",
+    Preset("ring8-r1", "ring8 · R1 gradient penalty",
            "Non-saturating loss plus a penalty on D's gradient at real points (Mescheder et al. 2018, γ 1, "
            "Adam 1e-3 with β1 0): a smoother surface, steadier training, all 8 modes (10 of 10 seeds held 8/8 from "
            "30 s to 60 s; with β1 0.5, once the points fell to 5 modes for a moment). (DiffAugment only "
            "augments images; on 2-D points it changes nothing.)",
            {"dataset": "ring8", "loss": "nonsaturating", "r1_gamma": 1.0, "lr_g": 1e-3, "lr_d": 1e-3,
             "beta1": 0.0}),
-    Preset("ring8-label-smoothing", "ring8 · one-sided label smoothing", "playground",
+    Preset("ring8-label-smoothing", "ring8 · one-sided label smoothing",
            "Non-saturating loss with a real target of 0.9 instead of 1 (one-sided label smoothing, Salimans "
            "et al. 2016), Adam 1e-3: a less over-confident discriminator.",
            {"dataset": "ring8", "loss": "nonsaturating", "label_smoothing": 0.1, "lr_g": 1e-3, "lr_d": 1e-3}),
-    Preset("grid25-nonsaturating", "grid25 · non-saturating", "playground",
+    Preset("grid25-nonsaturating", "grid25 · non-saturating",
            "25 modes on a grid with the non-saturating loss and Adam 1e-3: a harder coverage test.",
            {"dataset": "grid25", "loss": "nonsaturating", "lr_g": 1e-3, "lr_d": 1e-3}),
-    Preset("spiral-lsgan", "spiral · LSGAN", "playground",
+    Preset("spiral-lsgan", "spiral · LSGAN",
            "Least-squares loss (Mao et al. 2017) on a continuous spiral, Adam 1e-3.",
            {"dataset": "spiral", "loss": "lsgan", "lr_g": 1e-3, "lr_d": 1e-3}),
 )}
@@ -120,11 +120,3 @@ def get_preset(slug: str | None) -> Preset | None:
         return None
     return PRESETS.get(slug.strip().lower())
 
-
-def presets_for(page: str) -> list[Preset]:
-    """Presets that open on a page; a toy preset of the Train page also works in the playground."""
-    if page == "playground":
-        return [p for p in PRESETS.values() if p.page == "playground"] + \
-               [p for p in PRESETS.values() if p.page == "train" and p.config().dataset in ("ring8", "grid25",
-                                                                                            "spiral", "moons")]
-    return [p for p in PRESETS.values() if p.page == page]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gan_core.data.datasets import TOY_DATASETS
 from gan_core.teach.toy_viz import (
     PROBABILITY_LOSSES,
     decision_surface,
@@ -19,6 +20,7 @@ from gan_core.teach.toy_viz import (
     generator_manifold,
     view_extent,
 )
+from gan_core.train.frames import FrameMaker
 
 FRAME_POINTS = 256  # generated points per frame (the first of the trainer's fixed z)
 FRAME_ARROWS = 64  # of which this many carry G's gradient arrow (the static plot draws 64 too)
@@ -105,3 +107,9 @@ def toy_frame(trainer, seq: int, time: float) -> ToyFrame:
                     fake=quantise_positions(fake, extent), arrows=arrows, arrow_length=arrow_length,
                     surface=levels, surface_lo=lo, surface_hi=hi, probability=probability,
                     manifold=quantise_positions(manifold, extent))
+
+
+def frame_maker_for(config) -> FrameMaker | None:
+    """What frames a run of this TrainConfig records for a browser to animate (gan_core.train.frames): a toy
+    (2-D) run records toy frames; an image run records none."""
+    return toy_frame if config.dataset in TOY_DATASETS else None

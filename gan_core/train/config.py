@@ -8,7 +8,6 @@ from typing import Any
 from gan_core.data.datasets import IMAGE_DATASETS, TOY_DATASETS
 from gan_core.nn.losses import LOSS_NAMES, get_loss
 from gan_core.nn.models import (
-    CONDITIONAL_MODELS,
     GROWING_MODELS,
     MODEL_NAMES,
     TOY_DEPTH,
@@ -169,8 +168,6 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value}")
         if self.device not in (None, "") and str(self.device).split(":")[0] not in ("auto", "cpu", "cuda", "mps"):
             raise ValueError(f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
-        if self.model in CONDITIONAL_MODELS and self.dataset.startswith("folder:"):
-            pass  # checked when the folder is loaded: it needs class sub-folders
         return self
 
     def to_dict(self) -> dict[str, Any]:

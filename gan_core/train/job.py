@@ -235,10 +235,6 @@ class TrainingJob(JobInterface):
         frames = self._frames
         return frames.since(seq) if frames is not None else []
 
-    @property
-    def frame_recorder(self) -> FrameRecorder | None:
-        return self._frames
-
     # ------------------------------------------------------------ frames
 
     def _record_frame(self, how: str) -> None:

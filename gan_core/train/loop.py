@@ -24,6 +24,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gan_core.nn.progressive import DEFAULT_GROW_STEPS
+
 GOOD_STATE_EVERY = 50  # steps between copies of the last finite weights (each preceded by a finite check)
 EXPLODED_LOSS = 1e6  # a loss this large has left any useful regime: treated like NaN
 SYNC_EVERY = 10  # with agreement and a seconds budget: steps between the ranks' checks of the clock
@@ -108,6 +110,17 @@ class Budget:
         if self.seconds:
             return max(0.0, self.seconds - train_seconds)
         return None
+
+
+def run_fraction(config: Any, step: int, train_seconds: float) -> float:
+    """How far through its budget a run is (0..1): by steps, else by training seconds. Both the lr decay
+    (gan_core.train.lr_schedule, which is off without a budget) and progressive growing follow it; a growing run
+    with no budget counts DEFAULT_GROW_STEPS steps."""
+    if config.steps:
+        return min(step / config.steps, 1.0)
+    if config.seconds:
+        return min(train_seconds / config.seconds, 1.0)
+    return min(step / DEFAULT_GROW_STEPS, 1.0)
 
 
 # ---------------------------------------------------------------- the loop

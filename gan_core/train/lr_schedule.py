@@ -4,7 +4,7 @@ Why it exists: at a constant rate the conditional MNIST default stops improving 
 small CPU, and a decaying rate is the usual cure. Measured (benchmarks/RESULTS.md, "Tried after the
 ablation"): decay over the last half of the budget lowers the classifier's Fréchet distance but leaves the
 judge's class accuracy where it was, so the default stays constant.
-The schedule follows the budget (steps, else training seconds: gan_core.nn.progressive.run_fraction), so a
+The schedule follows the budget (steps, else training seconds: gan_core.train.loop.run_fraction), so a
 run without a budget keeps its rates.
 """
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The records a training job hands out: its state, its status line, what is known of its trainer,
-and the live panel's data. They cross the worker pipe (pickled as they are) and the pages, so they
+"""The records a training job hands out: its state, its status line and what is known of its trainer.
+They cross the worker pipe (pickled as they are) and the pages, so they
 are dataclasses with named, typed fields rather than dicts.
 """
 from __future__ import annotations
@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
-
-from gan_core.eval.diagnostics import Diagnosis
 from gan_core.train.config import TrainConfig
-from gan_core.train.history import MetricsHistory, StageSample
+from gan_core.train.history import MetricsHistory
 
 
 class JobState(StrEnum):
@@ -69,20 +66,3 @@ class TrainerView:
                    conditional=trainer.conditional, num_classes=trainer.num_classes,
                    class_names=trainer.class_names, device=str(trainer.device), epoch=trainer.epoch)
 
-
-@dataclass(frozen=True)
-class LivePanelData:
-    """Copies of everything the live panel (Train page, 2-D playground) shows at one moment."""
-
-    status: JobStatus
-    dataset: str
-    diagnoses: list[Diagnosis]
-    rows: list[dict[str, float]] = field(default_factory=list)  # metric records, oldest first
-    evals: list[dict[str, Any]] = field(default_factory=list)  # quality-metric records
-    events: list[tuple[int, str]] = field(default_factory=list)  # (step, text): live changes, forks
-    snapshot: tuple[int, np.ndarray] | None = None  # (step, samples of the fixed noise)
-    kind: str | None = None  # "image" or "points"; None until the trainer is built
-    spread: dict[str, Any] | None = None  # toy runs: modes covered and how the points spread (toy_coverage)
-    conditional: bool = False
-    num_classes: int | None = None
-    stages: list[StageSample] = field(default_factory=list)  # progressive runs: one sample grid per stage reached
