@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.playground import plot as pp
 from app_shared import jobs as jobs_mod
+from app_shared.training_ui.preset_pages import presets_for
 from gan_core import Trainer
 from gan_core.eval.metrics import toy_coverage
-from app_shared.training_ui.preset_pages import presets_for
 from gan_core.teach.presets import PRESETS
 from tests import worker_probes as probes
 from tools.harness.waiting import wait_for
