@@ -1,5 +1,6 @@
 """The command line end to end: a short real training run, sampling, errors and exit codes."""
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,31 @@ REPO = Path(__file__).resolve().parent.parent
 def gan_core_cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.fixture
+def gan_in_process(capsys, caplog):
+    """gan_in_process(*args): `gan ARGS` through the same main() in this process, as a CompletedProcess.
+
+    For bad input, which stops before any training: a Python start imports torch, seconds on 2 cores, and
+    test_gan_console_script_is_python_m_gan_core checks the real process's exit status and stderr. Warnings
+    logged count as stderr lines, as they would in a process of its own."""
+    from gan_core.cli.main import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        root_handlers = list(logging.getLogger().handlers)
+        with caplog.at_level(logging.WARNING):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:
+                code = exc.code
+            finally:
+                logging.getLogger().handlers[:] = root_handlers  # main()'s basicConfig must not outlive the call
+        out = capsys.readouterr()
+        logged = "".join(f"{r.levelname} {r.name}: {r.getMessage()}\n" for r in caplog.records)
+        caplog.clear()
+        return subprocess.CompletedProcess(args, code, out.out, out.err + logged)
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +110,15 @@ def test_conditional_image_sampling(tmp_path, mnist_dir):
     (["--batch-size", "0"], "batch size"),
     (["--z-dim", "0"], "z_dim"),
 ])
-def test_bad_train_input_exits_2_with_one_line(tmp_path, args, needle):
-    result = gan_core_cli("train", "--steps", 1, "--out", tmp_path / "x", *args)
+def test_bad_train_input_exits_2_with_one_line(tmp_path, args, needle, gan_in_process):
+    result = gan_in_process("train", "--steps", 1, "--out", tmp_path / "x", *args)
     assert result.returncode == 2
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()  # nothing written
 
 
-def test_missing_checkpoint_exits_2(tmp_path):
-    result = gan_core_cli("sample", "--model", tmp_path / "nope.safetensors", "--n", 1, "--out", tmp_path / "a.npz")
+def test_missing_checkpoint_exits_2(tmp_path, gan_in_process):
+    result = gan_in_process("sample", "--model", tmp_path / "nope.safetensors", "--n", 1, "--out", tmp_path / "a.npz")
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
@@ -119,10 +145,10 @@ def test_train_from_a_preset_with_overrides(tmp_path):
     assert (out / "generator.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_unknown_preset_is_one_line_listing_the_slugs(tmp_path):
+def test_unknown_preset_is_one_line_listing_the_slugs(tmp_path, gan_in_process):
     from gan_core.teach.presets import PRESETS
 
-    result = gan_core_cli("train", "--preset", "no-such-preset", "--steps", 5, "--out", tmp_path / "x")
+    result = gan_in_process("train", "--preset", "no-such-preset", "--steps", 5, "--out", tmp_path / "x")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "unknown preset 'no-such-preset'" in result.stderr and all(slug in result.stderr for slug in PRESETS)
     assert not (tmp_path / "x").exists()
@@ -143,7 +169,9 @@ def test_gan_console_script_is_python_m_gan_core(tmp_path):
         via_module = gan_core_cli(*args, timeout=120)
         assert via_script.returncode == via_module.returncode == 0, via_script.stderr
         assert via_script.stdout == via_module.stdout
-    assert all(name in gan_core_cli("--help").stdout for name in ("train", "sample", "eval", "train-classifier"))
+        if args == ["--help"]:
+            top_help = via_module.stdout
+    assert all(name in top_help for name in ("train", "sample", "eval", "train-classifier"))
     assert "--preset SLUG" in via_module.stdout
     args = ["sample", "--model", tmp_path / "nope.safetensors", "--out", tmp_path / "x.npz"]
     bad = subprocess.run([str(gan), *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -175,8 +203,8 @@ def test_save_at_seconds_writes_the_shorter_runs_checkpoints(tmp_path):
     (["--dataset", "ring8", "--lr-decay", "0.5", "--seconds", 9, "--save-at-seconds", "2"], "lr decay (0.5 of"),
     (["--dataset", "ring8", "--lr-decay", "1.5", "--seconds", 9], "lr_decay must be in [0, 1]"),
 ])
-def test_bad_save_at_seconds_exits_2(tmp_path, args, needle):
-    result = gan_core_cli("train", "--out", tmp_path / "x", *args)
+def test_bad_save_at_seconds_exits_2(tmp_path, args, needle, gan_in_process):
+    result = gan_in_process("train", "--out", tmp_path / "x", *args)
     assert result.returncode == 2 and needle in result.stderr
     assert not (tmp_path / "x").exists()
 
