@@ -10,6 +10,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -86,14 +87,27 @@ class Dataset:
 
 # ---------------------------------------------------------------- toy data
 
+# The toy samplers' parameters (the browser engine samples with the same ones: gan_core.teach.browser_spec)
+TOY_SAMPLERS: dict[str, dict[str, Any]] = {
+    "ring8": {"kind": "ring", "modes": 8, "radius": 2.0, "std": 0.02},
+    "grid25": {"kind": "grid", "low": -4.0, "high": 4.0, "spacing": 2.0, "std": 0.02},
+    # t = sqrt(U) * turn, point = t (cos t, sin t) * scale + noise * N(0, I)
+    "spiral": {"kind": "spiral", "turn": 3 * math.pi, "scale": 1 / (1.5 * math.pi), "noise": 0.05},
+    # half the points on each moon, t ~ U(0, pi); point = ((x, y) - shift) * scale + noise * N(0, I)
+    "moons": {"kind": "moons", "shift": (0.5, 0.25), "scale": 1.5, "noise": 0.05},
+}
+
+
 def toy_modes(name: str) -> tuple[torch.Tensor | None, float]:
     """Mode centres and std of the toy mixtures (None for the continuous ones)."""
-    if name == "ring8":
-        angles = torch.arange(8) * (2 * math.pi / 8)
-        return torch.stack([2 * torch.cos(angles), 2 * torch.sin(angles)], 1), 0.02
-    if name == "grid25":
-        g = torch.arange(-4.0, 5.0, 2.0)
-        return torch.cartesian_prod(g, g), 0.02
+    params = TOY_SAMPLERS.get(name, {})
+    if params.get("kind") == "ring":
+        angles = torch.arange(params["modes"]) * (2 * math.pi / params["modes"])
+        r = params["radius"]
+        return torch.stack([r * torch.cos(angles), r * torch.sin(angles)], 1), params["std"]
+    if params.get("kind") == "grid":
+        g = torch.arange(params["low"], params["high"] + params["spacing"] / 2, params["spacing"])
+        return torch.cartesian_prod(g, g), params["std"]
     return None, 0.0
 
 
@@ -106,16 +120,18 @@ def sample_toy(name: str, n: int, generator: torch.Generator | None = None,
         pick = torch.randint(len(modes), (n,), generator=generator, device=device)
         return modes[pick] + std * torch.randn(n, 2, generator=generator, device=device)
     if name == "spiral":
-        t = torch.sqrt(torch.rand(n, generator=generator, device=device)) * 3 * math.pi
-        pts = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / (1.5 * math.pi)
-        return pts + 0.05 * torch.randn(n, 2, generator=generator, device=device)
+        p = TOY_SAMPLERS[name]
+        t = torch.sqrt(torch.rand(n, generator=generator, device=device)) * p["turn"]
+        pts = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) * p["scale"]
+        return pts + p["noise"] * torch.randn(n, 2, generator=generator, device=device)
     if name == "moons":
+        p = TOY_SAMPLERS[name]
         upper = torch.rand(n, generator=generator, device=device) < 0.5
         t = torch.rand(n, generator=generator, device=device) * math.pi
         x = torch.where(upper, torch.cos(t), 1 - torch.cos(t))
         y = torch.where(upper, torch.sin(t), 0.5 - torch.sin(t))
-        pts = torch.stack([x - 0.5, y - 0.25], 1) * 1.5
-        return pts + 0.05 * torch.randn(n, 2, generator=generator, device=device)
+        pts = torch.stack([x - p["shift"][0], y - p["shift"][1]], 1) * p["scale"]
+        return pts + p["noise"] * torch.randn(n, 2, generator=generator, device=device)
     raise ValueError(f"unknown toy dataset {name!r}; choose from {', '.join(TOY_DATASETS)}")
 
 

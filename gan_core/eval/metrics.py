@@ -36,7 +36,14 @@ MODES_COVERED_RULE = ("A mode counts as covered when at least 1/(4·K) of the ge
                       "modes of it.")
 
 
-def toy_mode_metrics(points: torch.Tensor, modes: torch.Tensor, std: float, n_std: float = 4.0) -> dict[str, Any]:
+# The rule's parameters (the browser engine applies the same: gan_core.teach.browser_spec)
+COVERAGE_RADIUS = 0.25  # a point counts for its nearest mode within this share of the spacing between modes
+COVERAGE_SHARE = 0.25  # a mode is covered with at least this share of a fair share (1/K) of the points
+HIGH_QUALITY_STDS = 4.0  # high_quality: within this many stds of the nearest mode
+
+
+def toy_mode_metrics(points: torch.Tensor, modes: torch.Tensor, std: float,
+                     n_std: float = HIGH_QUALITY_STDS) -> dict[str, Any]:
     """Modes covered, how the points share out over the modes, and the share of high-quality points.
 
     One definition of "modes covered" for every page (MODES_COVERED_RULE): a point counts for its nearest mode
@@ -49,9 +56,9 @@ def toy_mode_metrics(points: torch.Tensor, modes: torch.Tensor, std: float, n_st
     points, modes = points.float().cpu(), modes.float().cpu()
     spacing = torch.cdist(modes, modes).add(torch.eye(len(modes)) * 1e9).min().item() if len(modes) > 1 else 1.0
     nearest = torch.cdist(points, modes).min(1)
-    near = nearest.values <= spacing / 4
+    near = nearest.values <= spacing * COVERAGE_RADIUS
     counts = torch.bincount(nearest.indices[near], minlength=len(modes))
-    covered = int((counts >= max(1.0, len(points) / (4 * len(modes)))).sum())
+    covered = int((counts >= max(1.0, COVERAGE_SHARE * len(points) / len(modes))).sum())
     return {"modes_covered": covered, "num_modes": len(modes), "near_share": float(near.float().mean()),
             "high_quality": float((nearest.values <= n_std * std).float().mean()), "mode_counts": counts.tolist()}
 

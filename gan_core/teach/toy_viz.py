@@ -20,6 +20,9 @@ PROBABILITY_LOSSES = ("minimax", "nonsaturating")  # D outputs a logit; sigmoid 
 EXTENTS = {"ring8": 3.0, "grid25": 6.0, "spiral": 2.5, "moons": 2.0}
 
 
+MANIFOLD_EXTENT = 2.5  # the manifold's z grid spans [-MANIFOLD_EXTENT, MANIFOLD_EXTENT] in each z dim
+
+
 def view_extent(dataset: str) -> float:
     """Half-width of the square view that holds the dataset with a margin."""
     return EXTENTS.get(dataset, 3.0)
@@ -78,7 +81,8 @@ def generator_gradients(generator: torch.nn.Module, discriminator: torch.nn.Modu
 
 
 @torch.no_grad()
-def generator_manifold(generator: torch.nn.Module, z_dim: int, n: int = 15, extent: float = 2.5) -> np.ndarray:
+def generator_manifold(generator: torch.nn.Module, z_dim: int, n: int = 15,
+                       extent: float = MANIFOLD_EXTENT) -> np.ndarray:
     """G applied to an n x n grid of z over [-extent, extent]^2 (first two z dims; the rest 0).
 
     Returns an (n, n, 2) array: out[i, j] = G(z) for z = (u[j], u[i], 0, ...). Drawing its rows
