@@ -248,6 +248,9 @@ def test_the_fallback_is_the_sample_and_its_sliders_and_its_grid_download_follow
     at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
     assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
     assert sample_captions(at) == ["sample — c2"], "one image: the sample"
+    assert not at.download_button, "the closed downloads expander sends no buttons"
+    at.session_state["ex_dl_open"] = True  # what expanding it does (a lazy st.expander)
+    ok(at.run())
     assert {b.label for b in at.download_button} == {"Download image (PNG)", "Download grid (PNG)",
                                                       "Download strip (PNG)", "Download animation (GIF)"}
     assert [m.value for m in at.metric if m.label == "D(x)"], "D(x) is shown"

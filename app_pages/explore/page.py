@@ -105,7 +105,10 @@ def draw_sample(page: ExplorePage, gan: GAN, directions: Directions) -> None:
         name = f" — {gan.class_names[sample.cls]}" if sample.cls is not None and gan.class_names else ""
         st.image(ec.image_array(x, ec.IMAGE_SCALE), caption=f"sample{name}")
     sv.draw_verdict(sample, note)
-    sv.draw_downloads(gan, sample, page.view, page.interp)
+    box = st.expander("Download the image, class grid, strip or animation", key="ex_dl_open", on_change="rerun")
+    if box.open:  # lazy: four buttons less to send on every move while it is closed
+        with box:
+            sv.draw_downloads(gan, sample, page.view, page.interp)
 
 
 def draw_memorisation(page: ExplorePage, gan: GAN) -> None:

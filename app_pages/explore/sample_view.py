@@ -40,10 +40,9 @@ def draw_verdict(sample: Sample, note: str) -> None:
     if sample.p is None:
         st.caption(note)
         return
-    cols = st.columns([1, 3], vertical_alignment="center")
-    cols[0].metric("D(x)", f"{sample.p:.2f}", help=DX_HELP)
+    st.metric("D(x)", f"{sample.p:.2f}", help=DX_HELP)  # no columns around them: two elements per move, not five
     words = ec.verdict_words(sample.p)
-    cols[1].caption(f"{words[:1].upper()}{words[1:]}. {note}")
+    st.caption(f"{words[:1].upper()}{words[1:]}. {note}")
 
 
 def strip_frames(gan: GAN, sample: Sample, view: ExploreState, interp: Interpolation) -> torch.Tensor:
