@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_shared import jobs as jobs_mod
 from gan_core import PRETRAINED_DIR, TrainConfig, build_models, save_checkpoint
+from tools.harness.waiting import wait_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "apply" / "page.py")
 SHIPPED = Path(os.environ.get("GAN_TEST_PRETRAINED", PRETRAINED_DIR))
@@ -141,29 +142,26 @@ def test_server_wide_cap_gives_a_clear_message(apply_app):
     assert job.is_alive() and jobs_mod.job_registry().busy_slots() == 1
     second.button(key="ap_run").click().run()
     assert "ap_job" not in second.session_state
-    assert any("Server busy" in e.value and "limit on this server is 1" in e.value for e in second.error)
+    assert any("room is taken by 1 background job" in e.value and "do not queue" in e.value for e in second.error)
     assert job.cancel(timeout=60)  # stops after the classifier being trained now
 
 
 def test_experiment_and_training_job_share_one_cap(apply_app):
     """A training job holds the only slot: no experiment starts; once it stops, the experiment holds the slot
-    and no training job starts."""
+    and a training job waits in the queue (never refused) until the experiment ends."""
     registry = jobs_mod.job_registry()
     registry.max_jobs = 1
-    training = registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1), paused=True)
+    training = registry.submit("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1), paused=True)
     at = _long_experiment(apply_app())
     at.button(key="ap_run").click().run()
     assert "ap_job" not in at.session_state
-    assert any("Server busy: 1 background job" in e.value and "limit on this server is 1" in e.value
-               for e in at.error)
-    registry.stop("trainer")
-    assert not training.is_alive()
+    assert any("room is taken by 1 background job" in e.value for e in at.error)
+    registry.stop(training.token)
+    assert not training.job.is_alive()
     at.button(key="ap_run").click().run()
     job = at.session_state["ap_job"]
     assert job.is_alive() and registry.experiment("h8test") is job and not at.error
-    with pytest.raises(jobs_mod.ServerBusyError, match="limit on this server is 1"):
-        registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1))
-    assert not registry.get("trainer").is_alive()  # the refused start left the stopped job as it was
+    waiting = registry.submit("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1), paused=True)
+    assert waiting.queued and registry.place(waiting.token).place == 1
     assert job.cancel(timeout=60)
-    assert registry.start("trainer", TrainConfig(dataset="ring8", batch_size=32, num_threads=1),
-                          paused=True).is_alive()  # the ended experiment gave its slot back
+    assert wait_for(lambda: waiting.running, timeout=30)  # the ended experiment gave its slot back

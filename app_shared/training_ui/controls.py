@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_shared.jobs import ServerBusyError
+from app_shared.jobs import job_registry
+from app_shared.training_ui import job_link, queue_view
 from app_shared.training_ui.form import read_form
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import archive_job, session_job, start_job
@@ -22,9 +23,7 @@ def on_start(scope: FormScope) -> None:
         scope.flash("error", f"Not started: {exc}")
         return
     try:
-        start_job(cfg)
-    except ServerBusyError as exc:
-        scope.flash("error", str(exc))
+        start_job(cfg)  # never refused for load: it waits in the queue until there is room
     except ValueError as exc:
         scope.flash("error", f"Not started: {exc}")
 
@@ -42,6 +41,10 @@ def on_resume() -> None:
 def on_step(scope: FormScope) -> None:
     if (job := session_job()) is not None:
         job.step_once(int(scope.get("step_n", 1) or 1))
+
+
+def on_leave_queue() -> None:
+    job_registry().cancel(job_link.session_token(), "you left the queue")
 
 
 def on_stop() -> None:
@@ -101,11 +104,19 @@ def job_controls(scope: FormScope) -> None:
     """Start / Pause / Resume / Step / Stop and the live learning rate."""
     k = scope.key
     job = session_job()
+    job_link.show_link_notice()
+    job_link.write_cookie()
     state = job.state if job is not None else None
     active = state is not None and state.active
+    ticket = job_link.session_ticket()
+    queue_view.place_area()
+    if ticket is not None and ticket.queued:
+        st.button("Leave the queue", key=k("leave_queue"), on_click=on_leave_queue,
+                  help="Your run waits for room on the server; this takes it out of the queue")
     cols = st.columns([1, 1, 1, 1, 1, 1.2])
     cols[0].button("Start", type="primary", key=k("start"), on_click=on_start, args=(scope,),
-                   disabled=active, width="stretch")
+                   disabled=active, width="stretch",
+                   help="Starts at once when the server has room, else waits in a first-come queue")
     # only what applies: Pause while it runs, Resume while it is paused (the page reruns when the state changes)
     cols[1].button("Pause", key=k("pause"), on_click=on_pause, width="stretch",
                    disabled=state not in (JobState.STARTING, JobState.RUNNING))

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_shared.training_ui import charts, growth
+from app_shared.training_ui import charts, growth, queue_view
 from app_shared.training_ui.live_data import LivePanelData, live_panel_data
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import past_runs, session_job
@@ -111,7 +111,11 @@ def compare_picker(scope: FormScope) -> list[dict[str, Any]]:
 
 def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, Any]], height: int) -> None:
     """Status, warnings, charts and samples from copies of the job's history."""
+    if presenter:
+        queue_view.whole_queue()
     job = session_job()
+    if job is None and queue_view.waiting():
+        return  # the controls show its place in the queue
     if job is None:
         st.info("Choose a set-up (or a preset) and press **Start**.")
         return
@@ -155,5 +159,6 @@ def _draw_live_panel(presenter: bool, smoothing: int, compare: list[dict[str, An
 def live_panel(presenter: bool, smoothing: int, compare: list[dict[str, Any]], height: int) -> None:
     """Draw the panel in a fragment that re-draws itself every second while the session's job is active."""
     job = session_job()
-    run_every = 1.0 if job is not None and job.state.active else None
+    live = (job is not None and job.state.active) or (presenter and queue_view.anything())
+    run_every = 1.0 if live else None
     st.fragment(_draw_live_panel, run_every=run_every)(presenter, smoothing, compare, height)
