@@ -53,23 +53,27 @@ export function leakyRelu(x, slope) {
   return tf.add(tf.mul(x, (1 + slope) / 2), tf.mul(tf.abs(x), (1 - slope) / 2));
 }
 
-function mlp(net, x, activation) {
-  let h = x;
-  net.layers.forEach((layer, i) => {
-    h = tf.add(tf.matMul(h, layer.weight, false, true), layer.bias);
-    if (i + 1 < net.layers.length) h = activation(h);
+function linear(h, layer, activation = "linear") {
+  return tf.fused.matMul({ a: h, b: layer.weight, transposeB: true, bias: layer.bias, activation });
+}
+
+/** G(z): [N, z_dim] -> [N, 2] (ReLU hidden layers, fused with their matrix products). */
+export function generate(G, z) {
+  let h = z;
+  G.layers.forEach((layer, i) => {
+    h = linear(h, layer, i + 1 < G.layers.length ? "relu" : "linear");
   });
   return h;
 }
 
-/** G(z): [N, z_dim] -> [N, 2] (ReLU hidden layers). */
-export function generate(G, z) {
-  return mlp(G, z, (h) => tf.relu(h));
-}
-
 /** D(x): [N, 2] -> [N] raw scores (logits or critic values), leaky-ReLU hidden layers. */
 export function discriminate(D, x, slope) {
-  return tf.reshape(mlp(D, x, (h) => leakyRelu(h, slope)), [-1]);
+  let h = x;
+  D.layers.forEach((layer, i) => {
+    h = linear(h, layer);
+    if (i + 1 < D.layers.length) h = leakyRelu(h, slope);
+  });
+  return tf.reshape(h, [-1]);
 }
 
 /** The net's variables in layer order (weight, bias, weight, bias, ...). */

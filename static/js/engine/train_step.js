@@ -16,8 +16,11 @@ export function dStep(run, real, z, alpha) {
   tf.tidy(() => {
     const fake = generate(G, z);
     const { value, grads } = tf.variableGrads(() => {
-      const realScores = discriminate(D, real, slope);
-      const fakeScores = discriminate(D, fake, slope);
+      // real and fake through D in one batch, as the Trainer does (D has no batch statistics: exact)
+      const scores = discriminate(D, tf.concat([real, fake]), slope);
+      const n = real.shape[0];
+      const realScores = tf.slice(scores, 0, n);
+      const fakeScores = tf.slice(scores, n, fake.shape[0]);
       // D(x) averaged (a probability) for the logistic losses, else the mean critic score
       const shown = (scores) => tf.mean(lossInfo.probability ? tf.sigmoid(scores) : scores);
       out.realScore = tf.keep(shown(realScores));

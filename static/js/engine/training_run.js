@@ -66,6 +66,7 @@ export class TrainingRun {
     this.optG = this.makeOptimizer("g");
     this.optD = this.makeOptimizer("d");
     this.steps = 0;
+    this.dInStep = 0; // D updates done in the step in progress
     this.dSteps = 0;
     this.gSteps = 0;
     this.last = {};
@@ -177,11 +178,23 @@ export class TrainingRun {
     this.gSteps += 1;
   }
 
-  /** A full step: n_critic D updates, then one G update (as Trainer.step). */
+  /** A full step: n_critic D updates, then one G update (as Trainer.step). Finishes a step in progress. */
   step() {
-    for (let i = 0; i < this.config.n_critic; i += 1) this.dStep();
+    while (!this.advance());
+  }
+
+  /** One update of a full step (the next D update, or the G update that ends the step); true when the step
+   * ended. The worker trains update by update, so a frame request never waits for more than one update. */
+  advance() {
+    if (this.dInStep < this.config.n_critic) {
+      this.dStep();
+      this.dInStep += 1;
+      return false;
+    }
     this.gStep();
+    this.dInStep = 0;
     this.steps += 1;
+    return true;
   }
 
   /** The frame's arrays, losses, scores and coverage, from the current weights. */
