@@ -77,7 +77,7 @@ def shown_in_chromium(seconds: float) -> dict:
             page.on("websocket", lambda ws: (
                 ws.on("framesent", lambda p: traffic["sent"].append((time.monotonic(), len(p)))),
                 ws.on("framereceived", lambda p: traffic["received"].append((time.monotonic(), len(p))))))
-            page.goto(f"{server.url}/playground?preset={PRESET}")
+            page.goto(f"{server.url}/playground?preset={PRESET}&engine=server")  # the server path's frames
             page.get_by_role("button", name="Start", exact=True).click()
             page.get_by_text(re.compile(r"^running · device")).wait_for()
             wait_canvas_draws(page, CANVAS, 30, timeout=120_000)

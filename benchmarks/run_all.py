@@ -3,7 +3,8 @@
 Each benchmark prints its own JSON line and writes benchmarks/results/<name>.json. A benchmark that
 crashes is reported and the others still run; the exit status is 1 if any crashed.
 Total run time is about 10 minutes on 2 CPU cores. `--with recipes,presets_over_seeds` adds the long
-ones: the recipe ablation (about 2 hours) and the ring8 presets over 5 seeds (about 20 minutes).
+ones: the recipe ablation (about 2 hours), the ring8 presets over 5 seeds (about 20 minutes) and the toy
+defaults' promises over 10 seeds (`--with toy_defaults`, about 20 minutes).
 """
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ BENCHMARKS = [
     ("memory", ["--sessions", "20"]),
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),
     ("playground_frames", ["--seconds", "5", "--train-seconds", "12"]),
+    ("browser_playground", ["--seconds", "10", "--changes", "20", "--tabs", "8", "--class-seconds", "30"]),
 ]
-# Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds`
+# Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds,toy_defaults`
 OPT_IN = {
     "recipes": ["--budgets", "60,180,600"],  # about 2 hours: every recipe at every budget
     "presets_over_seeds": ["--seeds", "5"],  # about 20 minutes
+    "toy_defaults": ["--seeds", "10"],  # about 20 minutes: each toy's `gan train --seconds 20` promise over seeds
 }
 
 

@@ -42,10 +42,11 @@ def browser_type_launch_args(chromium_path: str) -> dict:
 
 @pytest.fixture(scope="module")
 def app_server() -> Iterator[AppServer]:
-    """`streamlit run app.py` on a free port with its own runs folder, for this test module."""
+    """`streamlit run app.py` on a free port with its own runs folder (`server.runs_dir`), for this test module."""
     runs = tempfile.mkdtemp(prefix="gan-browser-runs-")
     try:
         with running_server("app.py", env={"GAN_APP_RUNS_DIR": runs}, timeout=90) as server:
+            server.runs_dir = Path(runs)  # the sessions' folders: tests read what a page saved
             yield server
     finally:
         shutil.rmtree(runs, ignore_errors=True)

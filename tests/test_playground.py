@@ -1,4 +1,6 @@
-"""2-D playground page (AppTest) and the presets it teaches with: collapse vs all modes, checked on data."""
+"""2-D playground page (AppTest): the in-browser element gets a link's set-up (bad values get a plain message),
+the server path still trains and animates a server job, and the presets it teaches with (each listed once)
+keep their promises: collapse vs all modes, checked on data."""
 import json
 import time
 from pathlib import Path
@@ -8,6 +10,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app_pages.playground import browser_element as be
 from app_pages.playground import plot as pp
 from app_shared import jobs as jobs_mod
 from app_shared.training_ui.preset_pages import presets_for
@@ -42,10 +45,28 @@ def pg_app(tmp_path, monkeypatch):
     jobs_mod.job_registry.clear()
 
 
-def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
-    at = pg_app({"preset": "ring8-nonsaturating"})
+def test_browser_path_gets_the_links_setup(pg_app):
+    at = pg_app({"preset": "ring8-minimax-collapse", "lr_d": "abc", "k": "3", "opt_g": "sgd", "z": "1"})
     at.run()
     assert not at.exception
+    data = element_data(at, "gan_playground_trainer")
+    assert data is not None and element_data(at, "gan_playground_player") is None, "the browser trains"
+    setup = data["setup"]
+    assert setup["preset"] == "ring8-minimax-collapse" and setup["loss"] == "minimax"
+    assert setup["lr_d"] == pytest.approx(1e-5), "a bad value keeps the preset's"
+    assert setup["n_critic"] == 3 and setup["optimizer_g"] == "sgd" and setup["z_dim"] == 1
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and "D's learning rate (lr_d='abc')" in warnings[0], warnings
+    assert data["worker"].endswith("app/static/js/engine/train_worker.js") and data["spec"]["version"] >= 1
+    assert data["warnings"]["onSeconds"] > 0 and data["palette"]["fake"].startswith("#")
+    assert not at.get("vega_lite_chart"), "nothing trains on the server"
+
+
+def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):
+    at = pg_app({"preset": "ring8-nonsaturating", "engine": "server"})
+    at.run()
+    assert not at.exception
+    assert any(c.value == "Training on the server." for c in at.caption)
     assert at.session_state["pg_loss"] == "nonsaturating" and at.session_state["pg_lr_g"] == pytest.approx(1e-3)
     assert at.session_state["pg_beta1"] == 0.0 and at.session_state["pg_batch_size"] == 1024, "no momentum, big batch"
     assert at.selectbox(key="pg_dataset").options == ["ring8", "grid25", "spiral", "moons"]  # toys only
@@ -112,11 +133,16 @@ def settled_steps(job, quiet: float = 0.6) -> int:
             return steps
 
 
-def player_data(at: AppTest) -> dict | None:
-    """What the page sent the playground's canvas element in its last run (None: no element)."""
+def element_data(at: AppTest, name: str) -> dict | None:
+    """What the page sent a components-v2 element in its last run (None: no such element)."""
     found = [el for el in at.main if getattr(el, "type", "") == "bidi_component"
-             and el.proto.component_name.endswith("gan_playground_player")]
+             and el.proto.component_name.endswith(name)]
     return json.loads(found[0].proto.json) if found else None
+
+
+def player_data(at: AppTest) -> dict | None:
+    """What the page sent the server path's canvas element (the frames player) in its last run."""
+    return element_data(at, "gan_playground_player")
 
 
 def _spread_after(slug, steps, seed=0):
@@ -135,7 +161,12 @@ def test_collapse_preset_collapses_and_nonsaturating_covers():
     assert covered["modes_covered"] >= 7, covered
 
 
-def test_playground_presets_are_toys():
+def test_playground_presets_are_toys_each_listed_once():
     slugs = {p.slug for p in presets_for("playground")}
     assert {"ring8-minimax-collapse", "ring8-nonsaturating", "ring8-wgan-gp", "show-mode-collapse"} <= slugs
+    shown = [p.slug for p in be.browser_presets()]
+    assert {"ring8-minimax-collapse", "ring8-nonsaturating", "ring8-wgan-gp"} <= set(shown)
+    assert "show-mode-collapse" not in shown and "nonsaturating-ring8" not in shown, "the Train copies, once"
+    setups = [be.preset_setup(p) for p in be.browser_presets()]
+    assert all(a != b for i, a in enumerate(setups) for b in setups[i + 1:])
     assert all(PRESETS[s].config().dataset in ("ring8", "grid25", "spiral", "moons") for s in slugs)

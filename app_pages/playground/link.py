@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from gan_core.teach.browser_spec import engine_config
 from gan_core.train.config import TrainConfig
 
 ENGINES = ("browser", "server")
@@ -19,13 +20,14 @@ DRAWN = "drawn"  # the dataset "draw your own"
 MAX_LINK_POINTS = 300  # drawn points a link may carry (about 4 KB of query string)
 # setup field -> query key (static/js/playground/link.js writes the same keys)
 QUERY_KEYS = {"dataset": "data", "loss": "loss", "lr_g": "lr_g", "lr_d": "lr_d", "optimizer_g": "opt_g",
-              "optimizer_d": "opt_d", "beta1": "beta1_g", "beta1_d": "beta1_d", "n_critic": "k",
+              "optimizer_d": "opt_d", "beta1": "beta1_g", "beta1_d": "beta1_d", "beta2": "beta2", "n_critic": "k",
               "batch_size": "batch", "gp_weight": "gp", "r1_gamma": "r1", "label_smoothing": "smooth", "z_dim": "z",
               "seed": "seed"}
 WHOLE_NUMBERS = ("n_critic", "batch_size", "z_dim", "seed", "toy_hidden", "toy_depth")
 WORDS = ("dataset", "loss", "optimizer_g", "optimizer_d")
 NAMES = {"dataset": "data", "loss": "loss", "lr_g": "G's learning rate", "lr_d": "D's learning rate",
          "optimizer_g": "G's optimiser", "optimizer_d": "D's optimiser", "beta1": "G's β1", "beta1_d": "D's β1",
+         "beta2": "Adam's β2",
          "n_critic": "D steps per G step", "batch_size": "batch", "gp_weight": "WGAN-GP weight",
          "r1_gamma": "R1 γ", "label_smoothing": "label smoothing", "z_dim": "noise dimension", "seed": "seed"}
 
@@ -42,6 +44,7 @@ class Setup:
     optimizer_d: str
     beta1: float
     beta1_d: float
+    beta2: float
     n_critic: int
     batch_size: int
     gp_weight: float
@@ -75,14 +78,14 @@ class Limits:
     draw_extent: float = 3.0  # drawn points lie in [-draw_extent, draw_extent]^2
 
 
-def setup_from_config(cfg: TrainConfig, seed: int | None = None) -> Setup:
-    """A Setup from a (preset's) TrainConfig, every None default resolved."""
-    r = cfg.resolved()
-    return Setup(dataset=r.dataset, loss=r.loss, lr_g=float(r.lr_g), lr_d=float(r.lr_d), optimizer_g=r.optimizer_g,
-                 optimizer_d=r.optimizer_d, beta1=float(r.beta1), beta1_d=float(r.d_beta1()), n_critic=int(r.n_critic),
-                 batch_size=int(r.batch_size), gp_weight=float(r.gp_weight), r1_gamma=float(r.r1_gamma),
-                 label_smoothing=float(r.label_smoothing), z_dim=int(r.z_dim), toy_hidden=int(r.toy_hidden),
-                 toy_depth=int(r.toy_depth), seed=int(r.seed if seed is None else seed))
+def setup_from_config(cfg: TrainConfig) -> Setup:
+    """A Setup from a TrainConfig, every None default resolved as the engine resolves it."""
+    return setup_from_engine(engine_config(cfg))
+
+
+def setup_from_engine(config: dict[str, Any]) -> Setup:
+    """A Setup from an engine config (gan_core.teach.browser_spec: every field resolved)."""
+    return Setup(**{f.name: config[f.name] for f in fields(Setup) if f.name != "points"})
 
 
 def _number(text: str, whole: bool) -> float | int:
@@ -183,4 +186,4 @@ def link_query(setup: Setup, engine: str = "browser") -> dict[str, str]:
 
 
 __all__ = ["DRAWN", "ENGINES", "Limits", "MAX_LINK_POINTS", "QUERY_KEYS", "Setup", "engine_of", "link_query",
-           "parse_link", "parse_points", "setup_from_config"]
+           "parse_link", "parse_points", "setup_from_config", "setup_from_engine"]

@@ -1,17 +1,63 @@
-"""2-D playground: GAN Lab's view in Python — D's decision surface, G's gradients and manifold, live."""
+"""2-D playground: GAN Lab's view of a GAN learning — D's decision surface, G's gradients and manifold, live.
+
+By default each student's browser trains (browser_element.py: TensorFlow.js in a Web Worker, every animation
+frame drawn from it, nothing sent to the server while training); "On the server" runs a server job instead
+(server_view.py). A link holds the whole set-up (link.py); Save puts the browser's G on Explore (save.py).
+"""
+import logging
+
 import streamlit as st
 
-from app_pages.playground import animation
-from app_pages.playground import plot as pp
-from app_shared.training_ui import charts, controls, form
-from app_shared.training_ui import live_panel as lp
-from app_shared.training_ui.preset_pages import presets_for
+from app_pages.playground import browser_element as be
+from app_pages.playground import server_view
+from app_pages.playground import state as pg_state
+from app_pages.playground.save import save_browser_model, setup_from_payload
+from app_shared.session import session_dir
+from app_shared.training_ui import form
 from app_shared.training_ui.scope import FormScope
-from app_shared.training_ui.session_job import session_job
-from gan_core import TOY_DATASETS
-from gan_core.eval.metrics import MODES_COVERED_RULE
+from gan_core.io.checkpoint import CheckpointError
 
-SCOPE = FormScope("pg_")  # this page's widget keys
+logger = logging.getLogger(__name__)
+SCOPE = FormScope("pg_")  # the server path's widget keys
+ENGINES = {"browser": "In your browser", "server": "On the server"}
+
+
+def on_save() -> None:
+    """The element sent G's weights: check them, write the checkpoint, and answer the element."""
+    page = pg_state.current()
+    payload = be.trigger("save")
+    nonce = payload.get("nonce") if isinstance(payload, dict) else None
+    try:
+        label, _ = save_browser_model(payload, session_dir(), be.default_setup(), be.limits())
+    except CheckpointError as exc:
+        page.saved = {"nonce": nonce, "ok": False, "text": f"Not saved: {exc}"}
+        page.saved_label = None
+        return
+    page.saved = {"nonce": nonce, "ok": True, "text": f"Saved as “{label}”: it is in Explore's model list now."}
+    page.saved_label = label
+
+
+def on_server() -> None:
+    """The student asked for the server (the browser could not train): the server form gets the same set-up."""
+    page = pg_state.current()
+    raw = be.trigger("server")
+    if isinstance(raw, dict):
+        try:
+            page.setup = setup_from_payload(raw, be.default_setup(), be.limits())
+        except CheckpointError as exc:
+            logger.info("the browser's set-up for the server was not usable: %s", exc)
+    cfg = page.setup.config()
+    for name in form.FORM_FIELDS:
+        if hasattr(cfg, name):
+            SCOPE.set(name, getattr(cfg, name))
+    st.session_state[pg_state.ENGINE_KEY] = "server"
+
+
+def on_failed() -> None:
+    page = pg_state.current()
+    page.failure = str(be.trigger("failed") or "unknown reason")[:200]
+    logger.info("the browser could not train: %s", page.failure)
+
 
 presenter = st.sidebar.toggle("Presenter mode", key="presenter",
                               help="A bigger plot and fonts for a projector; hides the set-up controls")
@@ -22,69 +68,22 @@ st.caption("Green: real points. Orange (dark outline): generated points G(z). Ba
            "Grey grid: the image under G of a square grid of z — the generator's manifold.")
 form.init_form(SCOPE)
 form.apply_query_preset(SCOPE)
-SCOPE.show_flash()
-
-if not presenter:
-    with st.expander("Set-up", expanded=session_job() is None):
-        form.preset_picker(SCOPE, presets_for("playground"))
-        form.config_form(SCOPE, toy_only=True)
-        controls.apply_live_button(SCOPE)
-
-controls.job_controls(SCOPE)
-c1, c2 = st.columns([2, 1])
-mode = c1.radio("Mode", pp.MODES, horizontal=True, key=SCOPE.key("mode"),
-                on_change=lambda: pp.set_mode(session_job(), SCOPE.get("mode")),
-                help="Slow motion does a few steps per second; step by step waits for the Step button")
-speed = c2.select_slider("Steps per second (slow motion)", options=pp.SPEEDS, value=5, key=SCOPE.key("speed"))
-l1, l2, l3, l4 = st.columns(4)
-show = {"surface": l1.checkbox("D heat map", True, key=SCOPE.key("show_surface")),
-        "arrows": l2.checkbox("G's gradient arrows", True, key=SCOPE.key("show_arrows")),
-        "manifold": l3.checkbox("G's manifold", True, key=SCOPE.key("show_manifold")),
-        "real": l4.checkbox("Real points", True, key=SCOPE.key("show_real"))}
-smoothing = st.sidebar.slider("Smoothing window (records)", 1, 50, 5, key=SCOPE.key("smooth"))
-
-job = session_job()
-
-
-@st.fragment(run_every=1.0 if job is not None and job.state.active else None)
-def live_field() -> None:
-    """Every second: (slow motion) queue steps, then redraw the field and the charts from the job."""
-    job = session_job()
-    if job is None:
-        st.info("Pick a preset (try \"ring8 · minimax (collapse)\" against \"ring8 · non-saturating\") "
-                "and press **Start**.")
-        return
-    if job.config.dataset not in TOY_DATASETS:
-        st.warning("This session's job trains on images; the playground shows 2-D toy runs. Start one here "
-                   "(it replaces the image job) or watch it on the Train page.")
-        return
-    pp.playground_tick(job, mode, speed)
-    data = lp.live_data(job)
-    held = {"Slow motion": f"slow motion ({speed} steps/s)", "Step by step": "step by step (press Step)"}.get(mode)
-    st.markdown(lp.status_line(data.status, data.kind, held_as=held))  # paused between its steps, not "paused"
-    lp.show_diagnoses(data.diagnoses)
-    st.space(lp.TOOLBAR_CLEARANCE)
-    left, right = st.columns([3, 2])
-    field = None
-    with left:
-        # while the run is active a canvas plays the frames the worker records (~20 a second, sent in this
-        # one refresh); once it has ended, or for a job that records none, the static plot of its field
-        if not (job.state.active and animation.show_animation(job, show, presenter)):
-            field = pp.current_field(job)
-        if field is not None:
-            fig = pp.field_figure(field, size=8 if presenter else 5.5, **show)
-            st.image(pp.figure_png(fig), width="stretch", output_format="PNG")  # "auto" would re-encode as JPEG
-    with right:
-        coverage = field.coverage if field is not None else data.spread  # the points drawn on the left
-        if coverage is not None:
-            st.metric("Modes covered", f"{coverage['modes_covered']} / {coverage['num_modes']}",
-                      help=MODES_COVERED_RULE)
-            st.caption(f"{MODES_COVERED_RULE} Sharpness: {100 * coverage['high_quality']:.0f}% of the points lie "
-                       "within 4 standard deviations of a mode.")
-        for name in ("losses", "outputs", "grads"):
-            spec = charts.metric_spec(name, data.rows, smoothing, data.events, height=160, presenter=presenter)
-            st.vega_lite_chart(spec=spec, width="stretch")
-    lp.track_state_change(job)
-
-
-live_field()
+page = pg_state.current()
+st.session_state.setdefault(pg_state.ENGINE_KEY, "browser")
+engine = st.segmented_control("Training", list(ENGINES), format_func=ENGINES.get, key=pg_state.ENGINE_KEY,
+                              required=True,
+                              help="In your browser: TensorFlow.js trains on this computer and the picture follows "
+                                   "every step. On the server: a background job, for bigger networks or a browser "
+                                   "that cannot run TensorFlow.js.")
+for notice in page.notices:
+    st.warning(notice)
+if engine == "server":
+    st.caption("Training on the server.")
+    SCOPE.show_flash()
+    server_view.show(SCOPE, presenter, be.browser_presets())
+else:
+    if page.saved_label and page.saved and page.saved.get("ok"):
+        st.page_link("app_pages/explore/page.py", label=f"Open {page.saved_label} on Explore",
+                     icon=":material/explore:", query_params={"model": page.saved_label})
+    be.show(be.element_data(page.setup, page.preset, page.setup_nonce, page.saved),
+            on_save=on_save, on_server=on_server, on_failed=on_failed)

@@ -191,6 +191,9 @@ export class Playground {
       this.warnings.reset();
     } else if (field === "z_dim") {
       this.init(); // another noise dimension is another generator: fresh weights
+    } else if (field === "loss") { // the worker takes the loss's own k with it, as TrainConfig resolves it
+      this.setup.n_critic = this.ui.losses.find((l) => l.name === value).defaultNCritic;
+      this.engine.post({ type: "set", changes: { loss: value, n_critic: this.setup.n_critic } });
     } else {
       this.engine.post({ type: "set", changes: { [field]: value } });
     }
@@ -211,7 +214,7 @@ export class Playground {
   /** A control changed: the next frame asked for shows it (its latency is measured when it is drawn). */
   mark() {
     this.ctlSeq += 1;
-    this.ctlTimes.set(this.ctlSeq, performance.now());
+    this.ctlTimes.set(this.ctlSeq, [performance.now(), this.draws]);
     if (this.ctlTimes.size > 64) this.ctlTimes.delete(this.ctlTimes.keys().next().value);
     this.dirty = true;
     this.drawnFrame = null;
@@ -275,6 +278,7 @@ export class Playground {
     this.view.draw(frame, { gridSize: this.ui.frameGrid, manifoldSize: this.ui.frameManifold,
       probability: this.ui.probabilityLosses.includes(this.setup.loss) });
     this.draws += 1;
+    this.el.canvas.pgFrame = frame; // the frame on screen, for tests and benchmarks (a reference, no copy)
     const c = this.el.canvas.dataset;
     c.draws = String(this.draws);
     c.step = String(frame.step);
@@ -288,8 +292,10 @@ export class Playground {
       c.fakeMean = `${(mx / n).toFixed(4)},${(my / n).toFixed(4)}`;
     }
     if (frame.ctl !== Number(c.ctl || 0) && this.ctlTimes.has(frame.ctl)) {
+      const [at, draws] = this.ctlTimes.get(frame.ctl);
       c.ctl = String(frame.ctl);
-      c.ctlMs = (performance.now() - this.ctlTimes.get(frame.ctl)).toFixed(1);
+      c.ctlMs = (performance.now() - at).toFixed(1); // from the control's event to this frame on screen
+      c.ctlFrames = String(this.draws - draws); // 1: the next frame drawn showed it (2: one was in flight)
     }
     const shown = this.setup.dataset === DRAWN ? { ...frame, coverage: null } : frame;
     this.el.status.textContent = statusText(shown, this.setup, this.drawing.points.length);

@@ -5,9 +5,11 @@
 
 export function conditions(frame, setup, limits) {
   const out = {};
-  const d = frame.losses ? frame.losses.d : 0, g = frame.losses ? frame.losses.g : 0;
-  if (!Number.isFinite(d) || !Number.isFinite(g)) out.diverged = "the losses became NaN or infinite";
-  else if (Math.max(Math.abs(d), Math.abs(g)) > limits.explodedLoss) out.diverged = `the losses exploded past ${limits.explodedLoss}`;
+  const losses = frame.losses || {};
+  const d = losses.d, g = losses.g; // null before the first step
+  const known = d !== null && d !== undefined && g !== null && g !== undefined;
+  if (known && (!Number.isFinite(d) || !Number.isFinite(g))) out.diverged = "the losses became NaN or infinite";
+  else if (known && Math.max(Math.abs(d), Math.abs(g)) > limits.explodedLoss) out.diverged = `the losses exploded past ${limits.explodedLoss}`;
   const cov = frame.coverage;
   if (cov && frame.step >= limits.collapseMinStep && cov.modes_covered <= Math.floor(cov.num_modes / 2)) {
     out.collapse = `Mode collapse: the generator's points sit on only ${cov.modes_covered} of the ${cov.num_modes} modes.`;
