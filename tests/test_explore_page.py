@@ -5,7 +5,6 @@ written into a temporary session folder so every control is tested whatever is s
 """
 from __future__ import annotations
 
-import gc
 import io
 import sys
 import threading
@@ -246,7 +245,6 @@ def test_the_fallback_is_the_sample_and_its_sliders_and_its_grid_download_follow
     real = compute.other_columns
     monkeypatch.setattr(compute, "other_columns", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
     at = ok(env({"model": TINY_CGAN, "seed": "4242", "class": "2"}).run())
-    assert gc.get_freeze_count() > 0, "the page froze the startup heap (keeps Streamlit's per-run gc.collect cheap)"
     assert sample_captions(at) == ["sample — c2"], "one image: the sample"
     assert not at.download_button, "the closed downloads expander sends no buttons"
     at.session_state["ex_dl_open"] = True  # what expanding it does (a lazy st.expander)
@@ -413,29 +411,6 @@ def test_models_are_cached_by_path_and_content_hash(env, monkeypatch):
         models.load_model(outside)
     with pytest.raises(PermissionError):
         models.load_model(env.own / ".." / ".." / "elsewhere" / "x.safetensors")
-
-
-def test_heap_freeze_is_renewed_so_closed_sessions_are_freed(monkeypatch):
-    """Frozen objects skip Streamlit's per-run gc.collect; a renewal (every FREEZE_EVERY_S) frees dead ones."""
-    import weakref
-
-    from app_pages.explore import cache
-    monkeypatch.setattr(cache, "_frozen_at", [])
-
-    class Node:
-        pass
-
-    a = Node()
-    a.me = a  # a cycle: only the cyclic collector can free it
-    ref = weakref.ref(a)
-    t0 = 1000.0
-    assert cache.keep_heap_frozen(now=t0) and gc.get_freeze_count() > 0
-    del a
-    gc.collect()
-    assert ref() is not None, "frozen: the per-run collection does not walk it"
-    assert not cache.keep_heap_frozen(now=t0 + 10), "at most one renewal per period"
-    assert cache.keep_heap_frozen(now=t0 + cache.FREEZE_EVERY_S)
-    assert ref() is None, "the renewal collected what died while frozen"
 
 
 # ---------------------------------------------------------------- what one latent move costs the server

@@ -1,16 +1,8 @@
 """Per-process caches for the Explore page's slower results: GANSpace directions and neighbour indexes.
 
-Also the once-per-process heap freeze: Streamlit runs a full `gc.collect(2)` after every script or
-fragment run (config `runner.postScriptGC`). With torch, pandas and altair imported that walks about
-300k objects, ~110 ms on this 2-core VM, which was most of a slider move's server time. Moving the
-objects alive after startup into the permanent generation (`gc.freeze`) leaves that collection only
-the objects created since; garbage made later is collected as before (see keep_heap_frozen).
+(The heap freeze that keeps garbage collection cheap is app.py's: app_shared/housekeeping.py.)
 """
 from __future__ import annotations
-
-import gc
-import threading
-import time
 
 import streamlit as st
 import torch
@@ -63,26 +55,3 @@ def neighbour_index(dataset: str) -> tuple[NeighbourIndex, float]:
     """(index over the dataset's training images, typical real-to-real nearest distance), once per process."""
     index = dataset_index(dataset)
     return index, typical_distance(index)
-
-
-FREEZE_EVERY_S = 600.0
-_freeze_lock = threading.Lock()
-_frozen_at: list[float] = []  # monotonic time of the last freeze in this process
-
-
-def keep_heap_frozen(now: float | None = None) -> bool:
-    """Freeze what is alive (modules, torch, models) at most every FREEZE_EVERY_S; True when it froze now.
-
-    Objects frozen while a session was open are not collected when that session ends, so the freeze is
-    renewed: unfreeze, one full collection (~0.1 s, once per period) frees what died since, then
-    freeze again. Leftovers of closed sessions therefore live at most one period longer.
-    """
-    now = time.monotonic() if now is None else now
-    with _freeze_lock:
-        if _frozen_at and now - _frozen_at[-1] < FREEZE_EVERY_S:
-            return False
-        _frozen_at[:] = [now]
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    return True

@@ -17,7 +17,6 @@ from app_pages.explore.cache import (
     NEIGHBOUR_DATASETS,
     direction_effect_for,
     directions_for,
-    keep_heap_frozen,
     neighbour_index,
 )
 from app_pages.explore.points import mode_centres, points_chart
@@ -222,7 +221,6 @@ except Exception as exc:  # a damaged session checkpoint: say so, keep the page 
     st.error(f"Could not load {page.view.model}: {exc}")
     st.stop()
 directions = directions_for(gan)
-keep_heap_frozen()  # after the heavy imports and the model: keeps Streamlit's per-run gc.collect cheap
 
 # The generator runs in the browser unless the link says ?render=server or it cannot (explore/render_mode.py)
 browser_file = bv.prepare(page, gan) if page.render == render_mode.BROWSER else None
