@@ -63,6 +63,7 @@ GPU_FEED_CORES = 0.5  # what a job on the GPU keeps busy on the CPU (data indexi
 MEMORY_SHARE = 0.6  # of the memory available when the server starts, what jobs may take (the pages keep the rest)
 GPU_MEMORY_SHARE = 0.9  # of the GPU's free memory
 WORKER_START_S = 5.0  # a queued job's first seconds: spawning the worker and loading its data
+MIN_PROGRESS = 0.05  # below this share of its budget a job's own rate is not trusted yet
 
 
 def family_of(config: TrainConfig) -> str:
@@ -113,13 +114,41 @@ def expected_seconds(config: TrainConfig, max_job_seconds: float) -> float:
     return WORKER_START_S + min(run, max_job_seconds)
 
 
-def remaining_seconds(status: JobStatus, max_job_seconds: float) -> float:
-    """A running job's time left: its budget's own estimate (seconds, or steps at its measured rate), never
-    past the server's length cap; a run without a budget goes until the cap."""
+def progress(status: JobStatus) -> float | None:
+    """The share of its budget a job has done (steps, or training seconds); None without a budget."""
+    if status.budget_steps:
+        return min(1.0, status.step / status.budget_steps)
+    if status.budget_seconds:
+        if status.eta is None:  # its trainer is not built yet
+            return 0.0
+        return min(1.0, max(0.0, 1.0 - status.eta / status.budget_seconds))
+    return None
+
+
+def remaining_seconds(status: JobStatus, config: TrainConfig, max_job_seconds: float) -> float:
+    """A running job's wall-clock time left, never past the server's length cap: its elapsed time scaled by
+    the share of its budget still to do (its measured rate, start-up and a busy machine included); before
+    it has done MIN_PROGRESS of it, its expected length; a run without a budget goes until the cap."""
     cap_left = max(0.0, max_job_seconds - status.elapsed)
-    if status.eta is None:
+    done = progress(status)
+    if done is None:
         return cap_left
-    return max(0.0, min(status.eta, cap_left))
+    if done < MIN_PROGRESS:
+        left = expected_seconds(config, max_job_seconds) - status.elapsed
+    else:
+        left = status.elapsed * (1.0 - done) / done
+    return max(0.0, min(left, cap_left))
+
+
+def slowdown(running: Sequence[tuple[JobStatus, TrainConfig]], max_job_seconds: float) -> float:
+    """How much longer than `expected_seconds` the running jobs take now (1: as priced; more on a busy
+    machine), from their own progress; queued jobs' lengths are scaled by it."""
+    ratios = []
+    for status, config in running:
+        done = progress(status)
+        if done is not None and done >= MIN_PROGRESS:
+            ratios.append(status.elapsed / (done * expected_seconds(config, max_job_seconds)))
+    return max(1.0, sum(ratios) / len(ratios)) if ratios else 1.0
 
 
 def estimate_starts(capacity: Cost, running: Sequence[tuple[Cost, float]], queued: Sequence[tuple[Cost, float]],

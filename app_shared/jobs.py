@@ -323,13 +323,13 @@ class JobRegistry:
 
     def _estimates(self) -> dict[str, float]:
         """Seconds until each queued ticket should start (call with the lock held)."""
-        running = [(t.cost, jq.remaining_seconds(t.job.status(), self.max_job_seconds))
-                   for t in self._tickets.values() if t.running]
+        live = [(t, t.job.status()) for t in self._tickets.values() if t.running]
+        running = [(t.cost, jq.remaining_seconds(status, t.config, self.max_job_seconds)) for t, status in live]
         running += [(jq.EXPERIMENT_COST, 0.0) for _ in self._experiments]  # experiments are short: unknown end
+        slower = jq.slowdown([(status, t.config) for t, status in live], self.max_job_seconds)
         queued = [self._tickets[token] for token in self._queue]
-        starts = jq.estimate_starts(self.capacity, running,
-                                    [(t.cost, jq.expected_seconds(t.config, self.max_job_seconds)) for t in queued],
-                                    max_jobs=self.max_jobs)
+        lengths = [(t.cost, slower * jq.expected_seconds(t.config, self.max_job_seconds)) for t in queued]
+        starts = jq.estimate_starts(self.capacity, running, lengths, max_jobs=self.max_jobs)
         return {t.token: s for t, s in zip(queued, starts, strict=True)}
 
     def place(self, token: str | None) -> QueuePlace | None:
@@ -378,7 +378,7 @@ class JobRegistry:
         """(family, seconds left) of each running job, anonymous."""
         with self._lock:
             running = [t for t in self._tickets.values() if t.running]
-        return [(t.family, jq.remaining_seconds(t.job.status(), self.max_job_seconds)) for t in running]
+        return [(t.family, jq.remaining_seconds(t.job.status(), t.config, self.max_job_seconds)) for t in running]
 
     # ------------------------------------------------------------ Apply's experiments
 

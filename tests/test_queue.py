@@ -22,7 +22,7 @@ class FakeJob:
         self.started = self.ended = False
         self.paused = None
         self.last_seen = time.monotonic()
-        self.left = 30.0
+        self.left, self.elapsed = 30.0, 1.0
 
     def start(self, paused=False):
         self.started, self.paused = True, paused
@@ -48,7 +48,8 @@ class FakeJob:
         return JobState.RUNNING if self.is_alive() else JobState.FINISHED
 
     def status(self):
-        return JobStatus(self.state, elapsed=1.0, eta=self.left)
+        return JobStatus(self.state, elapsed=self.elapsed, eta=self.left, budget_seconds=self.config.seconds,
+                         budget_steps=self.config.steps)
 
 
 @pytest.fixture
@@ -142,22 +143,31 @@ def test_the_estimate_follows_the_running_jobs_budgets():
     assert jq.estimate_starts(TWO_CORES, running=[], queued=[(one, 9.0)]) == [0.0]
     assert jq.estimate_starts(TWO_CORES, running=[(one, 10.0)], queued=[(one, 9.0), (one, 1.0)], max_jobs=1) == \
         [10.0, 19.0]
-    status = JobStatus(JobState.RUNNING, elapsed=100.0, eta=50.0)
-    assert jq.remaining_seconds(status, max_job_seconds=120.0) == 20.0  # the length cap comes first
-    assert jq.remaining_seconds(JobStatus(JobState.RUNNING, elapsed=10.0), 120.0) == 110.0  # no budget
     assert jq.expected_seconds(DCGAN, 1800.0) == jq.WORKER_START_S + 60
+    # a 60 s budget, a quarter done after 20 s of wall clock: three times as long again
+    quarter = JobStatus(JobState.RUNNING, elapsed=20.0, eta=45.0, budget_seconds=60.0)
+    assert jq.remaining_seconds(quarter, DCGAN, 1800.0) == pytest.approx(60.0)
+    assert jq.remaining_seconds(quarter, DCGAN, max_job_seconds=50.0) == 30.0  # the length cap comes first
+    steps = JobStatus(JobState.RUNNING, elapsed=10.0, step=150, budget_steps=300)
+    assert jq.remaining_seconds(steps, TOY, 1800.0) == pytest.approx(10.0)
+    starting = JobStatus(JobState.STARTING, elapsed=2.0, budget_seconds=60.0)  # no rate yet: its expected length
+    assert jq.remaining_seconds(starting, DCGAN, 1800.0) == jq.WORKER_START_S + 58
+    assert jq.remaining_seconds(JobStatus(JobState.RUNNING, elapsed=10.0), TOY, 120.0) == 110.0  # no budget
+    slow = jq.slowdown([(quarter, DCGAN)], 1800.0)  # it runs 20 / (0.25 * 65) times slower than priced
+    assert slow == pytest.approx(20.0 / (0.25 * jq.expected_seconds(DCGAN, 1800.0)))
+    assert jq.slowdown([], 1800.0) == 1.0
 
 
 def test_place_shows_the_estimate(registry):
     reg = registry(capacity=jq.Cost(cores=1.0, memory_mib=1e6))
     running = reg.submit("r", DCGAN)
-    running.job.left = 42.0
+    running.job.left, running.job.elapsed = 42.0, 18.0  # 30% of its 60 s budget in 18 s: 42 s to go
     first, second = reg.submit("a", DCGAN), reg.submit("b", DCGAN)
     assert reg.place(first.token).estimated_wait_s == pytest.approx(42.0)
     assert reg.place(second.token).estimated_wait_s == pytest.approx(42.0 + jq.expected_seconds(DCGAN, 1800.0))
     view = reg.queue_view()
     assert [(r.place, r.family) for r in view] == [(1, "dcgan"), (2, "dcgan")]
-    assert reg.running_view() == [("dcgan", 42.0)]
+    assert reg.running_view() == [("dcgan", pytest.approx(42.0))]
 
 
 def test_job_cost_by_family():
