@@ -113,3 +113,27 @@ def test_live_panel_data_of_a_toy_run(job):
     assert data.spread["num_modes"] == 8 and 0 <= data.spread["modes_covered"] <= 8
     finished = [d for d in data.diagnoses if d.kind == "finished"]
     assert len(finished) == 1 and "budget reached at step 120" in finished[0].text.lower()
+
+
+def test_paused_time_is_left_out_of_elapsed():
+    from gan_core.train.job import PausedTime, active_seconds
+    paused = PausedTime()
+    for state, now in ((JobState.RUNNING, 1.0), (JobState.PAUSED, 3.0), (JobState.PAUSED, 4.0),
+                       (JobState.RUNNING, 7.0), (JobState.PAUSED, 9.0)):
+        paused.observe(state, now)
+    assert paused.total(9.0) == 4.0 and paused.total(10.5) == 5.5  # 3..7, and 9.. while still paused
+    paused.observe(JobState.STOPPED, 10.0)
+    assert paused.total(20.0) == 5.0
+    assert active_seconds(0.0, 10.0, paused) == 5.0 and active_seconds(None, None, paused) == 0.0
+
+
+def test_elapsed_stops_while_a_job_is_paused(job):
+    j = job().start()
+    assert j.wait_until(5)
+    j.pause()
+    assert wait_for(lambda: j.state == JobState.PAUSED)
+    before = j.status().elapsed
+    time.sleep(0.6)
+    assert j.status().elapsed == pytest.approx(before, abs=0.02)
+    j.resume()
+    assert wait_for(lambda: j.status().elapsed > before + 0.2)

@@ -80,6 +80,43 @@ def test_start_pause_step_change_lr_resume_stop(train_app):
     assert not at.button(key="tr_start").disabled
 
 
+def test_walk_lr_boxes_unchanged_lr_paused_clock_and_save_step(train_app):
+    """Walk items: the live lr boxes show the rates in use ("auto" resolved), an unchanged rate says so and marks
+    nothing, "elapsed" stops while paused, and Save's name, message and checkpoint give one step."""
+    import re
+
+    from gan_core.io.checkpoint import read_meta
+    at = train_app()
+    at.run()
+    at.button(key="tr_start").click().run()  # lr "auto": the form's boxes are empty
+    job = at.session_state["job"]
+    assert at.session_state["tr_lr_g"] is None
+    assert at.number_input(key="tr_live_lr_g").value == pytest.approx(2e-4)
+    assert at.number_input(key="tr_live_lr_d").value == pytest.approx(2e-4)
+    assert job.wait_until(10, timeout=60)
+    at.run()  # the page reruns once when the state changes (starting -> running): a message would go with it
+    at.button(key="tr_set_lr").click().run()
+    assert "Nothing changed" in texts(at.info) and not at.success
+    time.sleep(0.5)
+    assert not [text for _, text in job.history.events() if "lr" in text], "no marker for a change of nothing"
+
+    at.button(key="tr_pause").click().run()
+    assert wait_for(lambda: job.state.value == "paused")
+    paused_at = job.status().elapsed
+    time.sleep(1.0)
+    assert job.status().elapsed == pytest.approx(paused_at, abs=0.05), "elapsed stops while paused"
+    at.run()  # what the page's rerun on a state change shows: Resume enabled
+    at.button(key="tr_resume").click().run()
+    assert wait_for(lambda: job.status().elapsed > paused_at + 0.3)
+
+    at.run()
+    at.button(key="tr_save").click().run()  # running: the page's mirrored step lags the worker's
+    message = texts(at.success)
+    name, step = re.search(r"Saved checkpoint '([^']+)' at step (\d+)", message).groups()
+    assert name.endswith(f"-step{step}"), message
+    assert read_meta(Path(at.session_state["tr_saved_path"]).with_suffix(".json"))["steps"] == int(step)
+
+
 def test_a_stopped_run_is_not_drawn_over_itself(train_app):
     """After Stop the run is archived for later comparisons, but the charts still show it as "this run":
     it must not also be overlaid as "run 1" (a doubled legend and every curve drawn twice)."""

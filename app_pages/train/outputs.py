@@ -18,7 +18,9 @@ from app_shared.training_ui.live_panel import toy_limit
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import session_job, start_job
 from gan_core import TrainConfig, WorkerJob
+from gan_core.io.checkpoint import read_meta
 from gan_core.io.images import gif_bytes, grid, points_png
+from gan_core.train.run_files import save_at_step
 
 logger = logging.getLogger(__name__)
 
@@ -87,27 +89,24 @@ def save_name_stem(job: WorkerJob) -> str:
     return f"{cfg.dataset.split('/')[-1]}-{cfg.model}-{cfg.loss}"
 
 
-def default_save_name(job: WorkerJob) -> str:
-    """The name an empty box saves under: the run's set-up and the step at the moment of saving."""
-    step = job.trainer.step_count if job.trainer is not None else 0
-    return safe_name(f"{save_name_stem(job)}-step{step}")
-
-
 def on_save(scope: FormScope) -> None:
     job = session_job()
     if job is None or job.trainer is None:
         scope.flash("warning", "Nothing to save yet: start a run first.")
         return
-    name = safe_name(scope.get("save_name") or "", default=default_save_name(job))
+    typed = scope.get("save_name") or ""
     try:
-        path = job.save(session_dir() / name)
+        if typed.strip():
+            path = job.save(session_dir() / safe_name(typed))
+        else:  # the step is put in the name by the worker, as it saves
+            path = job.call(save_at_step, str(session_dir()), safe_name(save_name_stem(job)))
+        step = read_meta(Path(path).with_suffix(".json"))["steps"]
     except Exception as exc:
-        logger.warning("saving checkpoint %r failed", name, exc_info=True)
+        logger.warning("saving checkpoint %r failed", typed, exc_info=True)
         scope.flash("error", f"Not saved: {exc}")
         return
     scope.set("saved_path", str(path))
-    scope.flash("success", f"Saved checkpoint {name!r} at step {job.trainer.step_count}: "
-                           "it is on the Explore page now.")
+    scope.flash("success", f"Saved checkpoint {Path(path).stem!r} at step {step}: it is on the Explore page now.")
 
 
 def checkpoint_zip(weights_path: str | Path) -> bytes:

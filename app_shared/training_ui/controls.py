@@ -5,6 +5,8 @@ the state its action produced; a callback's outcome is shown through the scope's
 """
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from app_shared.jobs import job_registry
@@ -12,7 +14,7 @@ from app_shared.training_ui import job_link, queue_view
 from app_shared.training_ui.form import read_form
 from app_shared.training_ui.scope import FormScope
 from app_shared.training_ui.session_job import archive_job, session_job, start_job
-from gan_core import JobState
+from gan_core import JobState, WorkerJob
 from gan_core.train.trainer import LIVE_HPARAMS
 
 
@@ -54,20 +56,35 @@ def on_stop() -> None:
         archive_job(job)
 
 
+def lrs_in_use(job: WorkerJob) -> tuple[float, float]:
+    """The learning rates the run uses now (its trainer's config; before it is built, the job's config with "auto"
+    resolved), so the live boxes never show an empty "auto"."""
+    cfg = job.trainer.config if job.trainer is not None else job.config.resolved()
+    return cfg.lr_g, cfg.lr_d
+
+
 def on_change_lr(scope: FormScope) -> None:
     job = session_job()
     if job is None or not job.state.active:
         scope.flash("warning", "No running job: the new learning rate will be used by the next Start.")
         return
-    lr_g, lr_d = scope.get("live_lr_g"), scope.get("live_lr_d")
+    in_use = dict(zip(("lr_g", "lr_d"), lrs_in_use(job), strict=True))
+    asked = {"lr_g": scope.get("live_lr_g"), "lr_d": scope.get("live_lr_d")}
+    changes = {name: value for name, value in asked.items()
+               if value is not None and not math.isclose(value, in_use[name], rel_tol=1e-9)}
+    if not changes:
+        scope.flash("info", f"Nothing changed: the run already uses lr G {in_use['lr_g']:g} and lr D "
+                            f"{in_use['lr_d']:g}.")
+        return
     try:
-        job.set_lr(lr_g=lr_g, lr_d=lr_d)
+        job.set_lr(**changes)
     except ValueError as exc:
         scope.flash("error", f"Learning rate not changed: {exc}")
         return
-    scope.set("lr_g", lr_g)  # the form follows
-    scope.set("lr_d", lr_d)
-    scope.flash("success", "Learning rate change queued; it is marked on the charts.")
+    for name, value in changes.items():
+        scope.set(name, value)  # the form follows
+    said = " and ".join(f"lr {name[-1].upper()} {in_use[name]:g} → {value:g}" for name, value in changes.items())
+    scope.flash("success", f"Changing {said}; the change is marked on the charts.")
 
 
 def on_apply_live(scope: FormScope) -> None:
@@ -127,9 +144,11 @@ def job_controls(scope: FormScope) -> None:
     cols[4].button("Stop", key=k("stop"), on_click=on_stop, disabled=not active, width="stretch")
     cols[5].number_input("steps per Step", min_value=1, max_value=1000, value=1, step=1, key=k("step_n"))
     if active:
-        cfg = job.trainer.config if job.trainer is not None else job.config
-        st.session_state.setdefault(k("live_lr_g"), cfg.lr_g)
-        st.session_state.setdefault(k("live_lr_d"), cfg.lr_d)
+        in_use = lrs_in_use(job)
+        if scope.get("live_lr_for") != (id(job), in_use):  # a new run, or its rates changed: the boxes show them
+            scope.set("live_lr_g", in_use[0])
+            scope.set("live_lr_d", in_use[1])
+            scope.set("live_lr_for", (id(job), in_use))
         c1, c2, c3 = st.columns([1, 1, 1.2])
         c1.number_input("new lr G", step=1e-4, format="%.1e", key=k("live_lr_g"))
         c2.number_input("new lr D", step=1e-4, format="%.1e", key=k("live_lr_d"))

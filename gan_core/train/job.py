@@ -55,6 +55,34 @@ def attach_evaluator(trainer: Trainer) -> None:
         trainer.history.add_event(trainer.step_count, f"quality metrics off: {exc}")
 
 
+class PausedTime:
+    """The seconds a job has spent paused, from the states it is seen in: its status line's "elapsed" leaves them
+    out, so the clock stops while the run is paused."""
+
+    def __init__(self) -> None:
+        self._total = 0.0
+        self._since: float | None = None
+
+    def observe(self, state: JobState, now: float) -> None:
+        if state == JobState.PAUSED:
+            if self._since is None:
+                self._since = now
+        elif self._since is not None:
+            self._total += now - self._since
+            self._since = None
+
+    def total(self, now: float) -> float:
+        return self._total + (now - self._since if self._since is not None else 0.0)
+
+
+def active_seconds(started_at: float | None, ended_at: float | None, paused: PausedTime) -> float:
+    """Wall seconds from start to end (or now), less the time spent paused."""
+    if started_at is None:
+        return 0.0
+    end = ended_at or time.monotonic()
+    return max(0.0, end - started_at - paused.total(end))
+
+
 class JobInterface:
     """What TrainingJob and WorkerJob share, whatever process their trainer runs in."""
 
@@ -125,6 +153,7 @@ class TrainingJob(JobInterface):
         self.error_trace = ""
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        self._paused_time = PausedTime()
         self.last_seen = time.monotonic()
 
     # ------------------------------------------------------------ control
@@ -204,7 +233,7 @@ class TrainingJob(JobInterface):
     def status(self) -> JobStatus:
         """A snapshot for a status line: state, step, epoch, images/s, elapsed and estimated time left."""
         trainer = self._trainer
-        elapsed = ((self.ended_at or time.monotonic()) - self.started_at) if self.started_at else 0.0
+        elapsed = active_seconds(self.started_at, self.ended_at, self._paused_time)
         cfg = trainer.config if trainer else self.config
         if trainer is None:
             return JobStatus(self._state, self.message, elapsed=elapsed, eta=Budget.of(cfg).eta(0, 0.0),
@@ -281,14 +310,18 @@ class TrainingJob(JobInterface):
     def _order_or_wait(self) -> str | None:
         """Under self._cond, with no changes queued: the next order, or None after waiting a while paused."""
         if not self._paused_requested:
-            self._state = JobState.RUNNING
+            self._set_state(JobState.RUNNING)
             return STEP
         if self._pending_steps > 0:
             self._pending_steps -= 1
             return SINGLE
-        self._state = JobState.PAUSED
+        self._set_state(JobState.PAUSED)
         self._cond.wait(0.5)
         return None
+
+    def _set_state(self, state: JobState) -> None:
+        self._paused_time.observe(state, time.monotonic())
+        self._state = state
 
     def _run(self) -> None:
         torch.set_num_threads(self._num_threads)
@@ -320,7 +353,7 @@ class TrainingJob(JobInterface):
         finally:
             self.message = message
             self.ended_at = time.monotonic()
-            self._state = end_state
+            self._set_state(end_state)
             self._ready.set()
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()

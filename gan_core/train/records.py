@@ -37,7 +37,7 @@ class JobStatus:
     step: int = 0
     epoch: float = 0.0
     images_per_s: float = 0.0
-    elapsed: float = 0.0  # wall time since start (pauses included)
+    elapsed: float = 0.0  # wall time since start, less the time spent paused
     eta: float | None = None  # training time left, None when it cannot be told
     device: str = ""  # "" until the trainer is built
     budget_steps: int | None = None

@@ -1,6 +1,6 @@
-"""The files a command-line run leaves in its folder: the checkpoint and a sheet of its samples.
+"""The files a run leaves in its folder: the checkpoint and a sheet of its samples.
 
-One writer for `gan train` in one process and for rank 0 under torchrun.
+One writer for `gan train` in one process and for rank 0 under torchrun; `save_at_step` names an app save.
 """
 from __future__ import annotations
 
@@ -29,3 +29,9 @@ def write_run_files(trainer: Trainer, out: Path, name: str, command: str, wall_s
                         name=name if name != "generator" else None, **extra)
     write_sample_sheet(trainer, out / f"{name}.png")
     return path
+
+
+def save_at_step(trainer: Trainer, folder: str | Path, stem: str) -> Path:
+    """FOLDER/STEM-stepN, N the trainer's step as it saves: run between steps in the job's own process, so the name,
+    the weights and the checkpoint's recorded step agree (the page's mirror of the step lags the worker)."""
+    return trainer.save(Path(folder) / f"{stem}-step{trainer.step_count}")

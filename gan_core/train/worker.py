@@ -32,7 +32,7 @@ from gan_core.device import default_num_threads
 from gan_core.train.config import TrainConfig
 from gan_core.train.frames import Frame, FrameBuffer, FrameMaker
 from gan_core.train.history import MetricsHistory
-from gan_core.train.job import JobInterface, TrainingJob
+from gan_core.train.job import JobInterface, PausedTime, TrainingJob, active_seconds
 from gan_core.train.records import JobState, JobStatus, TrainerView
 from gan_core.train.trainer import Trainer, check_live_changes
 
@@ -67,6 +67,7 @@ class WorkerJob(JobInterface):
         self.error_trace = ""
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        self._paused_time = PausedTime()  # the child's pauses, as the updates report them
         self.last_seen = time.monotonic()
         self._args = {"num_threads": num_threads or config.num_threads or default_num_threads(),
                       "max_seconds": max_seconds, "init_from": init_from, "nice": nice, "name": name,
@@ -176,10 +177,11 @@ class WorkerJob(JobInterface):
         return self._process is not None and self._process.is_alive()
 
     def status(self) -> JobStatus:
-        """The child's status line; state and message as the parent knows them, elapsed time counts on here."""
+        """The child's status line; state and message as the parent knows them, elapsed time counts on here (and
+        stops while the run is paused)."""
         status = self._status or JobStatus(self._state, budget_steps=self.config.steps,
                                            budget_seconds=self.config.seconds)
-        elapsed = (self.ended_at or time.monotonic()) - self.started_at if self.started_at is not None \
+        elapsed = active_seconds(self.started_at, self.ended_at, self._paused_time) if self.started_at is not None \
             else status.elapsed
         return replace(status, state=self._state, message=self.message, elapsed=elapsed)
 
@@ -242,6 +244,7 @@ class WorkerJob(JobInterface):
             self._state = JobState.FAILED
             self.message = f"the training process ended unexpectedly (exit code {code})"
         self.ended_at = self.ended_at or time.monotonic()
+        self._paused_time.observe(self._state, self.ended_at)
         self._ready.set()
         self._ended.set()
 
@@ -262,8 +265,10 @@ class WorkerJob(JobInterface):
         if info is not None:
             self._view = replace(info, history=self._history)
         state = update.status.state
+        now = time.monotonic()
         if not state.active:
-            self.ended_at = self.ended_at or time.monotonic()
+            self.ended_at = self.ended_at or now
+        self._paused_time.observe(state, now)
         self._state = state
         if info is not None or not state.active:
             self._ready.set()
