@@ -26,6 +26,10 @@ BENCHMARKS = [
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),
     ("playground_frames", ["--seconds", "5", "--train-seconds", "12"]),
     ("browser_playground", ["--seconds", "10", "--changes", "20", "--tabs", "8", "--class-seconds", "30"]),
+    ("job_costs", ["--seconds", "8"]),  # what the job queue prices each model family at
+    ("queue_burst", ["--students", "10", "--within", "5", "--budget", "20"]),  # a class pressing Start at once
+    # the in-browser engine: steps/s by size, then two ring8 presets over 5 seeds x 60 s (about 12 minutes)
+    ("browser_engine", ["--seconds", "4", "--seeds", "5", "--preset-seconds", "60"]),
 ]
 # Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds,toy_defaults`
 OPT_IN = {

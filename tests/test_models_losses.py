@@ -174,7 +174,10 @@ def test_dataset_defaults_are_the_measured_recipes():
         assert (cfg.model, cfg.lr_g, cfg.lr_d, cfg.ema_decay, cfg.batch_size, cfg.loss) == \
             ("cgan-mlp-proj", 5e-4, 2e-4, 0.999, 64, "nonsaturating")  # a slower D (TTUR)
     toy = TrainConfig(dataset="ring8").resolved()
-    assert (toy.model, toy.lr_g, toy.lr_d, toy.ema_decay, toy.batch_size) == ("toy", 2e-4, 2e-4, 0.0, 256)
+    assert (toy.model, toy.lr_g, toy.lr_d, toy.ema_decay, toy.batch_size, toy.beta1) == \
+        ("toy", 1e-3, 1e-3, 0.0, 256, 0.0)  # Adam without momentum (benchmarks/toy_defaults.py)
+    assert TrainConfig(dataset="mnist").resolved().beta1 == 0.5  # DCGAN's, for the images
+    assert TrainConfig(dataset="ring8").d_beta1() == 0.0 and TrainConfig(dataset="ring8", beta1=0.5).d_beta1() == 0.5
     conv = TrainConfig(dataset="mnist", model="cgan-dcgan").resolved()
     assert (conv.lr_g, conv.lr_d, conv.ema_decay) == (2e-4, 2e-4, 0.999)  # cgan-dcgan keeps DCGAN's Adam 2e-4
     folder = TrainConfig(dataset="folder:/x").resolved()

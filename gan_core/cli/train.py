@@ -17,15 +17,22 @@ from gan_core.train.config import (
     BASE_LR,
     FAST_LR,
     FAST_LR_MODELS,
+    IMAGE_BETA1,
     IMAGE_EMA_DECAY,
     SLOW_D_LR,
     SLOW_D_MODELS,
+    TOY_BATCH,
+    TOY_BETA1,
+    TOY_LR,
     TrainConfig,
 )
 
 HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
          "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
-         "lr_g": f"default: {FAST_LR:g} for {', '.join(FAST_LR_MODELS)}, {BASE_LR:g} otherwise",
+         "lr_g": f"default: {TOY_LR:g} for 2-D toys, {FAST_LR:g} for {', '.join(FAST_LR_MODELS)}, "
+                 f"{BASE_LR:g} otherwise",
+         "beta1": f"Adam's beta1 (default: {TOY_BETA1:g} for 2-D toys, {IMAGE_BETA1:g} for images)",
+         "batch_size": f"default: {TOY_BATCH} for 2-D toys, 64 for images",
          "lr_d": f"default: {SLOW_D_LR:g} for {', '.join(SLOW_D_MODELS)}, else as lr_g",
          "ema_decay": f"0 = off (default: {IMAGE_EMA_DECAY:g} for images, off for 2-D toys)",
          "lr_decay": "last share of the budget over which both lrs fall linearly to 0 (default: 0, constant)",
