@@ -1,7 +1,9 @@
 """Shared test fixtures. Under CI=true a test that lacks its data or browser fails instead of skipping."""
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,6 +54,31 @@ def set_env(monkeypatch):
 
     yield set_values
     settings.cache_clear()
+
+
+@pytest.fixture
+def gan_in_process(capsys, caplog):
+    """gan_in_process(*args): `gan ARGS` through the same main() in this process, as a CompletedProcess.
+
+    For bad input, which stops before any training: a Python start imports torch, seconds on 2 cores, and
+    test_gan_console_script_is_python_m_gan_core checks the real process's exit status and stderr. Warnings
+    logged count as stderr lines, as they would in a process of its own."""
+    from gan_core.cli.main import main
+
+    def run(*args) -> subprocess.CompletedProcess:
+        root_handlers = list(logging.getLogger().handlers)
+        with caplog.at_level(logging.WARNING):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:
+                code = exc.code
+            finally:
+                logging.getLogger().handlers[:] = root_handlers  # main()'s basicConfig must not outlive the call
+        out = capsys.readouterr()
+        logged = "".join(f"{r.levelname} {r.name}: {r.getMessage()}\n" for r in caplog.records)
+        caplog.clear()
+        return subprocess.CompletedProcess(args, code, out.out, out.err + logged)
+    return run
 
 
 @pytest.fixture(autouse=True)

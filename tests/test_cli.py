@@ -1,6 +1,5 @@
 """The command line end to end: a short real training run, sampling, errors and exit codes."""
 import json
-import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -18,31 +17,6 @@ REPO = Path(__file__).resolve().parent.parent
 def gan_core_cli(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
-
-
-@pytest.fixture
-def gan_in_process(capsys, caplog):
-    """gan_in_process(*args): `gan ARGS` through the same main() in this process, as a CompletedProcess.
-
-    For bad input, which stops before any training: a Python start imports torch, seconds on 2 cores, and
-    test_gan_console_script_is_python_m_gan_core checks the real process's exit status and stderr. Warnings
-    logged count as stderr lines, as they would in a process of its own."""
-    from gan_core.cli.main import main
-
-    def run(*args) -> subprocess.CompletedProcess:
-        root_handlers = list(logging.getLogger().handlers)
-        with caplog.at_level(logging.WARNING):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as exc:
-                code = exc.code
-            finally:
-                logging.getLogger().handlers[:] = root_handlers  # main()'s basicConfig must not outlive the call
-        out = capsys.readouterr()
-        logged = "".join(f"{r.levelname} {r.name}: {r.getMessage()}\n" for r in caplog.records)
-        caplog.clear()
-        return subprocess.CompletedProcess(args, code, out.out, out.err + logged)
-    return run
 
 
 @pytest.fixture(scope="module")
