@@ -11,6 +11,7 @@ const { TrainingRun } = await import("../../static/js/engine/training_run.js");
 const { sampleDataset } = await import("../../static/js/engine/samplers.js");
 const { modeCoverage } = await import("../../static/js/engine/coverage.js");
 const { makeRng } = await import("../../static/js/engine/rng.js");
+const { constantCount } = await import("../../static/js/engine/constants.js");
 
 await tf.setBackend("cpu");
 tf.env().set("PROD", true);
@@ -41,5 +42,5 @@ for (const name of Object.keys(spec.datasets)) {
 }
 const coverage = input.coverage.map((c) => modeCoverage(f32(c.points), spec.datasets[c.dataset].modes,
   spec.datasets[c.dataset].mode_std, spec.coverage));
-const leaks = tf.memory().numTensors;
+const leaks = tf.memory().numTensors - constantCount();
 writeFileSync(process.argv[3], JSON.stringify({ steps, samples, coverage, leaks, backend: tf.getBackend() }));

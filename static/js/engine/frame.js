@@ -29,11 +29,11 @@ export function manifoldZ(zDim, extent, n) {
 }
 
 /**
- * Computes the frame's arrays; one await for all of them.
+ * Computes the frame's arrays; one readback for all of them (and the given scalar tensors).
  * fixedZ: tensor [M, z_dim]; grid: tensor [G*G, 2]; manifoldZ: tensor [K*K, z_dim].
- * Returns {fake, arrows, surface, manifold} Float32Arrays.
+ * Returns {fake, arrows, surface, manifold} Float32Arrays and `scalars`, the scalars' values.
  */
-export async function computeFrame(run, fixedZ, grid, manifoldZTensor, probability) {
+export async function computeFrame(run, fixedZ, grid, manifoldZTensor, probability, scalars = []) {
   const { G, D, config, slope } = run;
   const m = fixedZ.shape[0];
   const gridSize = grid.shape[0];
@@ -44,7 +44,8 @@ export async function computeFrame(run, fixedZ, grid, manifoldZTensor, probabili
     const scores = discriminate(D, grid, slope);
     const surface = probability ? tf.sigmoid(scores) : scores;
     const manifold = generate(G, manifoldZTensor);
-    return tf.concat([tf.reshape(fake, [-1]), tf.reshape(tf.neg(grad), [-1]), surface, tf.reshape(manifold, [-1])]);
+    return tf.concat([tf.reshape(fake, [-1]), tf.reshape(tf.neg(grad), [-1]), surface, tf.reshape(manifold, [-1]),
+      ...scalars.map((t) => tf.reshape(t, [1]))]);
   });
   const data = await packed.data();
   packed.dispose();
@@ -54,5 +55,6 @@ export async function computeFrame(run, fixedZ, grid, manifoldZTensor, probabili
     offset += n;
     return part;
   };
-  return { fake: take(2 * m), arrows: take(2 * m), surface: take(gridSize), manifold: take(2 * manifoldZTensor.shape[0]) };
+  return { fake: take(2 * m), arrows: take(2 * m), surface: take(gridSize), manifold: take(2 * manifoldZTensor.shape[0]),
+    scalars: Array.from(take(scalars.length)) };
 }

@@ -2,6 +2,7 @@
 // architecture as gan_core.nn.models.ToyGenerator / ToyDiscriminator (sent in the spec's `architecture`).
 // Weights are stored as torch stores them (a Linear's weight is [out, in]) under torch's state_dict names.
 import * as tf from "./tf.js";
+import { constant } from "./constants.js";
 
 /** The layer widths [in, hidden x depth, out]. */
 export function layerSizes(inputDim, hidden, depth, outputDim) {
@@ -50,7 +51,7 @@ export function buildNets(spec, config, rng) {
 /** Leaky ReLU written as a*x + b*|x| (a = (1+s)/2, b = (1-s)/2): the same function, and unlike tf.leakyRelu
  * (whose gradient uses Greater, which has no gradient) it can be differentiated twice, as the penalties need. */
 export function leakyRelu(x, slope) {
-  return tf.add(tf.mul(x, (1 + slope) / 2), tf.mul(tf.abs(x), (1 - slope) / 2));
+  return tf.add(tf.mul(x, constant((1 + slope) / 2)), tf.mul(tf.abs(x), constant((1 - slope) / 2)));
 }
 
 function linear(h, layer, activation = "linear") {
@@ -66,12 +67,14 @@ export function generate(G, z) {
   return h;
 }
 
-/** D(x): [N, 2] -> [N] raw scores (logits or critic values), leaky-ReLU hidden layers. */
-export function discriminate(D, x, slope) {
+/** D(x): [N, 2] -> [N] raw scores (logits or critic values), leaky-ReLU hidden layers. `twice`: a pass whose
+ * gradient will itself be differentiated (the penalties' inner pass) uses the twice-differentiable form;
+ * the others use tf.leakyRelu (one op instead of four, the same values). */
+export function discriminate(D, x, slope, twice = false) {
   let h = x;
   D.layers.forEach((layer, i) => {
     h = linear(h, layer);
-    if (i + 1 < D.layers.length) h = leakyRelu(h, slope);
+    if (i + 1 < D.layers.length) h = twice ? leakyRelu(h, slope) : tf.leakyRelu(h, slope);
   });
   return tf.reshape(h, [-1]);
 }

@@ -2,6 +2,7 @@
 // eps from the spec = torch's default), one optimiser per network, each with its own lr and beta1. The update
 // runs on all of a network's parameters at once (one flat vector), so a step costs a few dozen ops, not hundreds.
 import * as tf from "./tf.js";
+import { constant } from "./constants.js";
 
 /** An optimiser over `variables`: kind "adam" or "sgd"; settings {lr, beta1, beta2, eps} may change live. */
 export function makeOptimizer(kind, variables, settings) {
@@ -32,11 +33,11 @@ export function applyGradients(opt, grads) {
   const [m, v] = tf.tidy(() => {
     const g = tf.concat(grads.map((t) => tf.reshape(t, [-1])));
     // kept: the moments outlive the caller's tidy scope
-    return [tf.keep(tf.add(tf.mul(opt.m, beta1), tf.mul(g, 1 - beta1))),
-      tf.keep(tf.add(tf.mul(opt.v, beta2), tf.mul(tf.square(g), 1 - beta2)))];
+    return [tf.keep(tf.add(tf.mul(opt.m, constant(beta1)), tf.mul(g, constant(1 - beta1)))),
+      tf.keep(tf.add(tf.mul(opt.v, constant(beta2)), tf.mul(tf.square(g), constant(1 - beta2))))];
   });
   tf.tidy(() => {
-    const denom = tf.add(tf.div(tf.sqrt(v), bias2Root), eps);
+    const denom = tf.add(tf.div(tf.sqrt(v), bias2Root), constant(eps));
     assignFlat(opt.variables, tf.mul(tf.div(m, denom), lr / bias1));
   });
   opt.m.dispose();

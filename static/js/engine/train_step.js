@@ -4,6 +4,7 @@ import * as tf from "./tf.js";
 import { dLoss, gLoss, gradientPenalty, r1Penalty } from "./losses.js";
 import { discriminate, generate, netVariables } from "./models.js";
 import { applyGradients } from "./optimizers.js";
+import { constant } from "./constants.js";
 
 /**
  * One D update. `real` [N, 2], `z` [N, z_dim] and `alpha` [N, 1] (the penalty's mixing weights) are tensors.
@@ -27,9 +28,9 @@ export function dStep(run, real, z, alpha) {
       out.fakeScore = tf.keep(shown(fakeScores));
       let loss = dLoss(config.loss, realScores, fakeScores, config.label_smoothing);
       if (lossInfo.gradient_penalty) {
-        loss = tf.add(loss, tf.mul(gradientPenalty(D, real, fake, alpha, slope), config.gp_weight));
+        loss = tf.add(loss, tf.mul(gradientPenalty(D, real, fake, alpha, slope), constant(config.gp_weight)));
       }
-      if (config.r1_gamma) loss = tf.add(loss, tf.mul(r1Penalty(D, real, slope), 0.5 * config.r1_gamma));
+      if (config.r1_gamma) loss = tf.add(loss, tf.mul(r1Penalty(D, real, slope), constant(0.5 * config.r1_gamma)));
       return loss;
     }, variables);
     out.dLoss = tf.keep(value);

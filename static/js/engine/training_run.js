@@ -200,10 +200,9 @@ export class TrainingRun {
   /** The frame's arrays, losses, scores and coverage, from the current weights. */
   async frame() {
     const probability = this.lossInfo.probability;
-    const out = await computeFrame(this, this.fixedZ, this.grid, this.manifoldZ, probability);
-    const scalars = ["dLoss", "gLoss", "realScore", "fakeScore"];
-    const present = scalars.filter((k) => this.last[k]);
-    const values = present.length ? await tf.stack(present.map((k) => this.last[k])).data() : [];
+    const present = ["dLoss", "gLoss", "realScore", "fakeScore"].filter((k) => this.last[k]);
+    const { scalars: values, ...out } = await computeFrame(this, this.fixedZ, this.grid, this.manifoldZ, probability,
+      present.map((k) => this.last[k]));
     const read = (k) => (present.includes(k) ? values[present.indexOf(k)] : null);
     const entry = this.drawn ? null : this.spec.datasets[this.dataset];
     const coverage = entry && entry.modes
