@@ -190,6 +190,8 @@ class JobRegistry:
                     break
                 self._queue.remove(token)
                 self._start(ticket)
+                if ticket.job is None:  # it could not start (said in its ticket): the next one may
+                    continue
                 used, count = used + ticket.cost, count + 1
                 busy_owners.add(ticket.owner)
                 started.append(ticket)

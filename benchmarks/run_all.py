@@ -30,8 +30,6 @@ BENCHMARKS = [
     ("queue_burst", ["--students", "10", "--within", "5", "--budget", "20"]),  # a class pressing Start at once
     # the in-browser engine: steps/s by size, then two ring8 presets over 5 seeds x 60 s (about 12 minutes)
     ("browser_engine", ["--seconds", "4", "--seeds", "5", "--preset-seconds", "60"]),
-    # the in-browser engine: steps/s by size, then two ring8 presets over 5 seeds x 60 s (about 12 minutes)
-    ("browser_engine", ["--seconds", "4", "--seeds", "5", "--preset-seconds", "60"]),
 ]
 # Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds,toy_defaults`
 OPT_IN = {

@@ -26,6 +26,14 @@ def test_start_queues_shows_the_place_and_leaves_the_queue(train_app):
     assert len(set(tokens)) == 3
     assert all(at.query_params["job"] == tok for at, tok in zip(sessions, tokens, strict=True))  # in the link
 
+    teacher = train_app()
+    teacher.session_state["presenter"] = True
+    teacher.run()  # presenter mode: the whole queue, anonymous
+    assert "**Server queue** · 1 running · 2 waiting" in texts(teacher.markdown)
+    table = teacher.dataframe[0].value
+    assert list(table["place"]) == ["running", "1", "2"] and set(table["kind"]) == {"2-D toy"}
+    assert not any(tok in str(table.to_dict()) for tok in tokens)
+
     second.button(key="tr_leave_queue").click().run()
     assert "Queued" not in texts(second.info) and registry.ticket(tokens[1]).left_queue == "you left the queue"
     third.run()
