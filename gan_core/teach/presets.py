@@ -30,8 +30,7 @@ class Preset:
 
 
 _COLLAPSE = {"dataset": "ring8", "loss": "minimax", "lr_g": 1e-3, "lr_d": 1e-5}
-# 8/8 modes from 30 s to 60 s, over seeds 0-9 (benchmarks/RESULTS.md): with Adam's usual β1 of 0.5, 3 of 5 seeds at
-# batch 256 and 7 of 10 at 1024; with β1 0 (no momentum), 10 of 10 at 1024 and 7 of 8 at 256.
+# β1 0 and batch 1024 hold 8/8 modes over seeds where β1 0.5 or batch 256 do not (the runs: benchmarks/RESULTS.md)
 _NONSATURATING_RING8 = {"dataset": "ring8", "loss": "nonsaturating", "lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.0,
                         "batch_size": 1024}
 
@@ -81,24 +80,23 @@ PRESETS: dict[str, Preset] = {p.slug: p for p in (
            "and hop from mode to mode.", dict(_COLLAPSE)),
     Preset("ring8-nonsaturating", "ring8 · non-saturating",
            "−log D(G(z)) with equal learning rates, Adam 1e-3 without momentum (β1 0) and batches of 1024 "
-           "points: strong gradients while D wins, and the points spread to all 8 modes by 30 s and stay there "
-           "(10 of 10 seeds held 8/8 from 30 s to 60 s). With Adam's usual β1 of 0.5, the momentum overshoots "
-           "in the game's rotating gradient field: two of the same 10 seeds left a mode empty for good and one "
-           "found its eighth 2 s late.",
+           "points: strong gradients while D wins, and the points spread to all 8 modes and stay there. With "
+           "Adam's usual β1 of 0.5, the momentum overshoots in the game's rotating gradient field and a mode can "
+           "stay empty. In the browser a step of 1024 points takes longer than one of the default batch, so the "
+           "picture moves more slowly than with the other presets.",
            dict(_NONSATURATING_RING8)),
     Preset("ring8-wgan-gp", "ring8 · WGAN-GP",
            "A critic with gradient penalty (Gulrajani et al. 2017): a smooth surface with useful gradients "
            "everywhere, so the points spread around the whole ring and reach all 8 modes in a few hundred "
            "steps. 5 critic steps per G step, Adam 1e-3 (β 0.5 / 0.9) and a penalty weight of 0.1, the toy "
-           "setting of the paper's code: at the image default of 10 the points wandered and covered 0-2 modes "
-           "after 2000 steps.",
+           "setting of the paper's code: at the image default of 10 the points wander and miss most modes. "
+           "Each step takes 5 critic updates with a gradient of a gradient, so it runs slower than the others.",
            {"dataset": "ring8", "loss": "wgan-gp", "beta1": 0.5, "beta2": 0.9, "lr_g": 1e-3, "lr_d": 1e-3,
             "gp_weight": 0.1}),
     Preset("ring8-r1", "ring8 · R1 gradient penalty",
            "Non-saturating loss plus a penalty on D's gradient at real points (Mescheder et al. 2018, γ 1, "
-           "Adam 1e-3 with β1 0): a smoother surface, steadier training, all 8 modes (10 of 10 seeds held 8/8 from "
-           "30 s to 60 s; with β1 0.5, once the points fell to 5 modes for a moment). (DiffAugment only "
-           "augments images; on 2-D points it changes nothing.)",
+           "Adam 1e-3 with β1 0): a smoother surface, steadier training, all 8 modes (with β1 0.5 the points can "
+           "drop a few modes for a moment). (DiffAugment only augments images; on 2-D points it changes nothing.)",
            {"dataset": "ring8", "loss": "nonsaturating", "r1_gamma": 1.0, "lr_g": 1e-3, "lr_d": 1e-3,
             "beta1": 0.0}),
     Preset("ring8-label-smoothing", "ring8 · one-sided label smoothing",
