@@ -29,7 +29,7 @@ class Settings:
     """The environment settings, parsed. The README's "Settings" section lists them."""
 
     data_dir: Path | None = None  # GAN_DATA_DIR: an extra folder searched for MNIST / Fashion-MNIST
-    download_dir: Path = Path.home() / ".cache" / "gan_core"  # GAN_DOWNLOAD_DIR: where downloads go
+    download_dir: Path = Path.home() / ".cache" / "gan_core"  # GAN_DOWNLOAD_DIR: downloads; eval's feature stats
     app_runs_dir: Path = REPO_ROOT / "runs" / "app"  # GAN_APP_RUNS_DIR: the app's per-session checkpoints
     max_jobs: int | None = None  # GAN_MAX_JOBS: None = 2 on CPU, 4 with CUDA (decided by the job registry)
     max_job_seconds: float = 1800.0  # GAN_MAX_JOB_SECONDS: wall-clock length of one training job

@@ -275,6 +275,36 @@ def test_shipped_mnist_classifier_is_accurate_on_held_out_images(mnist_dir):
     assert accuracy(model, data.images[9000:], data.labels[9000:]) > 0.97
 
 
+def test_real_feature_stats_are_kept_on_disk_for_the_next_process(mnist_real, set_env, tmp_path, monkeypatch, caplog):
+    """A new process (here: the per-process cache cleared) reads the statistics back instead of running the
+    classifier over the real images again; other images get another key; an unreadable file is recomputed."""
+    from gan_core.eval import classifier as classifier_mod
+    from gan_core.eval import metrics
+    set_env(GAN_DOWNLOAD_DIR=tmp_path)
+    monkeypatch.setattr(metrics, "REAL_REFERENCE_MAX", 300)
+    metrics.real_feature_stats.cache_clear()
+    real_features = classifier_mod.features
+    try:
+        mu, sigma, n = metrics.real_feature_stats("mnist")
+        (kept,) = (tmp_path / "feature_stats").iterdir()
+        assert n == 300 and kept.name.startswith("mnist-classifier-") and kept.suffix == ".safetensors"
+        metrics.real_feature_stats.cache_clear()
+        monkeypatch.setattr(classifier_mod, "features", lambda *a, **k: pytest.fail("recomputed"))
+        again = metrics.real_feature_stats("mnist")
+        assert torch.equal(again[0], mu) and torch.equal(again[1], sigma) and again[2] == 300
+        monkeypatch.setattr(classifier_mod, "features", real_features)
+        monkeypatch.setattr(metrics, "REAL_REFERENCE_MAX", 200)  # other images: another key, computed afresh
+        metrics.real_feature_stats.cache_clear()
+        assert metrics.real_feature_stats("mnist")[2] == 200 and len(list((tmp_path / "feature_stats").iterdir())) == 2
+        monkeypatch.setattr(metrics, "REAL_REFERENCE_MAX", 300)
+        kept.write_bytes(b"not safetensors")
+        metrics.real_feature_stats.cache_clear()
+        assert torch.allclose(metrics.real_feature_stats("mnist")[0], mu)
+        assert any("unreadable" in r.getMessage() for r in caplog.records)
+    finally:
+        metrics.real_feature_stats.cache_clear()  # the other tests use the full 10k reference
+
+
 def test_image_metrics_separate_real_from_blur_and_noise(mnist_real):
     real = mnist_real[9000:10000]
     blurred = F.avg_pool2d(F.pad(real, [1, 1, 1, 1], value=-1.0), 3, stride=1)

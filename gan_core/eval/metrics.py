@@ -18,13 +18,23 @@ share of high-quality points.
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
 
 from gan_core.data.datasets import TOY_DATASETS, load_dataset, toy_modes
+from gan_core.io.checkpoint import atomic_write_bytes
+from gan_core.settings import settings
+
+logger = logging.getLogger(__name__)
 
 EVAL_CHUNK = 1000
 REAL_REFERENCE_MAX = 10000  # real images whose classifier features define the reference Gaussian
@@ -124,15 +134,41 @@ def _classifier(dataset: str, device: str, role: str = "classifier"):
 @functools.lru_cache(maxsize=8)
 def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None = None, role: str = "classifier"
                        ) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(mean, covariance, n) of the classifier features of up to 10k real test-split images; cached per process.
+    """(mean, covariance, n) of the classifier features of up to 10k real test-split images.
 
     MNIST here has only its 10k test split, which is also what the GANs were trained on; Fashion-MNIST's
-    reference is its 10k test split, held out from GAN training.
+    reference is its 10k test split, held out from GAN training. Cached per process, and on disk (the
+    download folder's feature_stats/) under a key of the classifier's weights, the images and the device
+    type, so each new `gan eval` process does not run the classifier over every real image again.
     """
-    from gan_core.eval.classifier import features
+    from gan_core.eval.classifier import classifier_path, features
     data = load_dataset(dataset, data_dir, split="test", limit=REAL_REFERENCE_MAX)
+    key = hashlib.sha256(classifier_path(dataset, role).with_suffix(".safetensors").read_bytes())
+    key.update(data.images.contiguous().numpy().tobytes())
+    key.update(torch.device(device).type.encode())
+    cache = settings().download_dir / "feature_stats" / f"{dataset}-{role}-{key.hexdigest()[:24]}.safetensors"
+    cached = _read_stats(cache)
+    if cached is not None and cached[2] == len(data.images):
+        return cached
     mu, sigma = feature_stats(features(_classifier(dataset, device, role), data.images))
+    try:
+        atomic_write_bytes(cache, save_safetensors_bytes({"mu": mu.contiguous(), "sigma": sigma.contiguous(),
+                                                          "n": torch.tensor([len(data.images)])}))
+    except OSError as exc:  # a read-only home: the stats are still right, only not kept
+        logger.warning("could not keep the real images' feature statistics in %s: %s", cache, exc)
     return mu, sigma, len(data.images)
+
+
+def _read_stats(path: Path) -> tuple[torch.Tensor, torch.Tensor, int] | None:
+    """Statistics kept by real_feature_stats, or None (not there, or unreadable: then they are recomputed)."""
+    try:
+        tensors = load_safetensors_bytes(path.read_bytes())
+        return tensors["mu"], tensors["sigma"], int(tensors["n"][0])
+    except FileNotFoundError:
+        return None
+    except (OSError, SafetensorError, KeyError, IndexError) as exc:
+        logger.warning("recomputing the real images' feature statistics: %s is unreadable (%s)", path, exc)
+        return None
 
 
 @torch.inference_mode()
