@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint bench loadtest gpu-check clean requirements
+.PHONY: run test test-cluster replicas lint bench loadtest gpu-check clean requirements
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,7 @@ UV_COMPILE := uv pip compile pyproject.toml --universal --python-version 3.11 -q
 requirements:
 	$(UV_COMPILE) -o requirements.txt
 	$(UV_COMPILE) --extra dev -o requirements-dev.txt
+	$(UV_COMPILE) --extra dev --extra cluster -c requirements-dev.txt -o requirements-cluster.txt
 
 # MALLOC_ARENA_MAX=2: page runs are threads; glibc's default of up to 8 arenas per core keeps the memory
 # of a class of 30 long after it left (see app_shared/session_janitor.py, which also caps it at start-up)
@@ -36,6 +37,21 @@ run: $(VENV)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The slow tests (pytest marker `cluster`, not in `make test`): Ray jobs on a local cluster of a head with no CPUs
+# and two one-CPU worker nodes, and two app replicas behind HAProxy (Debian's haproxy). About 4 minutes on 2 cores.
+$(VENV)/.installed-cluster: requirements-cluster.txt $(VENV)/.installed-dev
+	@echo "==> Installing Ray (requirements-cluster.txt: the test tools plus the cluster extra)"
+	$(BIN)/pip install --disable-pip-version-check -r requirements-cluster.txt
+	touch $@
+
+test-cluster: $(VENV)/.installed-cluster
+	$(BIN)/python -m pytest -m cluster -p no:cacheprovider tests/test_ray_job.py tests/test_replicas.py
+
+# Two app replicas behind HAProxy with cookie affinity, on 127.0.0.1 (deploy/haproxy.cfg; docs/serving-a-class.md).
+# PORT is HAProxy's; set GAN_RAY_ADDRESS so jobs outlive a replica.
+replicas: $(VENV)/.installed
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m tools.replicas --port $(PORT) --replicas $${REPLICAS:-2}
 
 # eslint (package.json, pinned in package-lock.json) lints all browser code: static/js/ (not static/vendor/)
 # and the JS unit tests in tests/js/. `npm ci` installs exactly the lock file's versions into node_modules/.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ class Settings:
     job_nice: int = 10  # GAN_JOB_NICE: how much lower the training workers' CPU priority is (0..19)
     cpu_turns: bool = True  # GAN_CPU_TURNS: short page computations take turns (app_shared/cpu_turns.py)
     ddp_debug_dir: Path | None = None  # GAN_DDP_DEBUG_DIR: tests only; each DDP rank writes its weights here
+    ray_address: str | None = None  # GAN_RAY_ADDRESS: a Ray cluster ("auto", "HOST:PORT", "ray://..."); None = local
+    ray_job_cpus: float = 1.0  # GAN_RAY_JOB_CPUS: CPUs each training actor asks the cluster for
+    ray_job_gpus: float = 0.0  # GAN_RAY_JOB_GPUS: GPUs each training actor asks for (a fraction is allowed)
+    ray_namespace: str = "gan-playground"  # GAN_RAY_NAMESPACE: this app's named actors live here
 
 
 class _Reader:
@@ -91,6 +96,37 @@ class _Reader:
             return False
         raise self.refuse(name, raw, f"1 or 0 (also true/false, yes/no, on/off; unset: {int(default)})")
 
+    def amount(self, name: str, default: float, minimum: float, maximum: float, above_minimum: bool = False) -> float:
+        """A finite number in [minimum, maximum] (or (minimum, maximum] with above_minimum): CPUs, GPU fractions."""
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        low = f"above {minimum:g}" if above_minimum else f"at least {minimum:g}"
+        allowed = f"a number {low} and at most {maximum:g}, fractions allowed (unset: {default:g})"
+        try:
+            value = float(raw)
+        except ValueError:
+            raise self.refuse(name, raw, allowed) from None
+        if not math.isfinite(value) or value > maximum or value < minimum or (above_minimum and value == minimum):
+            raise self.refuse(name, raw, allowed)
+        return value
+
+    def ray_address(self, name: str) -> str | None:
+        """"auto", "local", HOST:PORT or ray://HOST:PORT: what ray.init(address=...) accepts."""
+        raw = self._raw(name)
+        if raw is None or raw in ("auto", "local") or re.fullmatch(r"(ray://)?[A-Za-z0-9.\-\[\]:]+:\d{1,5}", raw):
+            return raw
+        raise self.refuse(name, raw, '"auto", "local", HOST:PORT or ray://HOST:PORT (unset: jobs run as local '
+                                     'processes)')
+
+    def word(self, name: str, default: str) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", raw):
+            raise self.refuse(name, raw, f"letters, digits, '_', '-' or '.', at most 64 (unset: {default})")
+        return raw
+
     def folder(self, name: str, default: Path | None, must_exist: bool = False) -> Path | None:
         raw = self._raw(name)
         if raw is None:
@@ -117,6 +153,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         job_nice=read.whole("GAN_JOB_NICE", defaults.job_nice, minimum=0, maximum=19),
         cpu_turns=read.flag("GAN_CPU_TURNS", defaults.cpu_turns),
         ddp_debug_dir=read.folder("GAN_DDP_DEBUG_DIR", None),
+        ray_address=read.ray_address("GAN_RAY_ADDRESS"),
+        ray_job_cpus=read.amount("GAN_RAY_JOB_CPUS", defaults.ray_job_cpus, minimum=0.0, maximum=1024.0,
+                                 above_minimum=True),
+        ray_job_gpus=read.amount("GAN_RAY_JOB_GPUS", defaults.ray_job_gpus, minimum=0.0, maximum=64.0),
+        ray_namespace=read.word("GAN_RAY_NAMESPACE", defaults.ray_namespace),
     )
 
 
