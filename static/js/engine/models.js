@@ -55,10 +55,12 @@ export function leakyRelu(x, slope) {
 }
 
 function linear(h, layer, activation = "linear") {
-  return tf.fused.matMul({ a: h, b: layer.weight, transposeB: true, bias: layer.bias, activation });
+  // Not tf.fused.matMul: with transposeB its WASM kernel (TF.js 4.22) gets every row of a batch but the first wrong.
+  const out = tf.add(tf.matMul(h, layer.weight, false, true), layer.bias);
+  return activation === "relu" ? tf.relu(out) : out;
 }
 
-/** G(z): [N, z_dim] -> [N, 2] (ReLU hidden layers, fused with their matrix products). */
+/** G(z): [N, z_dim] -> [N, 2] (ReLU hidden layers). */
 export function generate(G, z) {
   let h = z;
   G.layers.forEach((layer, i) => {
