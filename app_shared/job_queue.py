@@ -125,30 +125,40 @@ def progress(status: JobStatus) -> float | None:
     return None
 
 
-def remaining_seconds(status: JobStatus, config: TrainConfig, max_job_seconds: float) -> float:
+def remaining_seconds(status: JobStatus, config: TrainConfig, max_job_seconds: float, pace: float = 1.0) -> float:
     """A running job's wall-clock time left, never past the server's length cap: its elapsed time scaled by
     the share of its budget still to do (its measured rate, start-up and a busy machine included); before
-    it has done MIN_PROGRESS of it, its expected length; a run without a budget goes until the cap."""
+    it has done MIN_PROGRESS of it, its expected length times `pace` (how much longer than priced the
+    recent jobs took); a run without a budget goes until the cap."""
     cap_left = max(0.0, max_job_seconds - status.elapsed)
     done = progress(status)
     if done is None:
         return cap_left
     if done < MIN_PROGRESS:
-        left = expected_seconds(config, max_job_seconds) - status.elapsed
+        left = pace * expected_seconds(config, max_job_seconds) - status.elapsed
     else:
         left = status.elapsed * (1.0 - done) / done
     return max(0.0, min(left, cap_left))
 
 
-def slowdown(running: Sequence[tuple[JobStatus, TrainConfig]], max_job_seconds: float) -> float:
+def slowdown(running: Sequence[tuple[JobStatus, TrainConfig]], max_job_seconds: float,
+             default: float = 1.0) -> float:
     """How much longer than `expected_seconds` the running jobs take now (1: as priced; more on a busy
-    machine), from their own progress; queued jobs' lengths are scaled by it."""
+    machine), from their own progress; `default` (the recent jobs' pace) while none has progressed enough.
+    Queued jobs' lengths are scaled by it."""
     ratios = []
     for status, config in running:
         done = progress(status)
         if done is not None and done >= MIN_PROGRESS:
             ratios.append(status.elapsed / (done * expected_seconds(config, max_job_seconds)))
-    return max(1.0, sum(ratios) / len(ratios)) if ratios else 1.0
+    return max(1.0, sum(ratios) / len(ratios)) if ratios else default
+
+
+def updated_pace(pace: float | None, wall_seconds: float, config: TrainConfig, max_job_seconds: float) -> float:
+    """The pace after a job ran its whole budget in `wall_seconds`: its ratio to the priced length, averaged
+    with the earlier jobs' (half weight each time, so the pace follows the machine's load)."""
+    ratio = max(1.0, wall_seconds / expected_seconds(config, max_job_seconds))
+    return ratio if pace is None else 0.5 * pace + 0.5 * ratio
 
 
 def estimate_starts(capacity: Cost, running: Sequence[tuple[Cost, float]], queued: Sequence[tuple[Cost, float]],

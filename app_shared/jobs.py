@@ -32,7 +32,8 @@ import streamlit as st
 
 from app_shared import job_queue as jq
 from app_shared.housekeeping import Every, session_connected
-from gan_core import TrainConfig, WorkerJob
+from app_shared.session import safe_name
+from gan_core import JobState, TrainConfig, WorkerJob
 from gan_core.settings import settings
 from gan_core.teach.toy_frames import frame_maker_for
 
@@ -65,22 +66,32 @@ def ray_enabled() -> bool:
 
 
 def create_job(config: TrainConfig, *, token: str, max_seconds: float, name: str, init_from: str | None,
-               nice: int, frame_maker: Any) -> Any:
-    """The one place a training job is made: a Ray actor with GAN_RAY_ADDRESS set, else a local worker process."""
+               nice: int, frame_maker: Any, owner: str = "") -> Any:
+    """The one place a training job is made: a Ray actor with GAN_RAY_ADDRESS set, else a local worker process.
+    A Ray job copies its checkpoint back now and then into its holder's session folder (loadable on Explore),
+    so a run whose node dies keeps its last one."""
     if ray_enabled():
         from gan_core.train.ray_job import RayJob
+        autosave = settings().app_runs_dir / safe_name(owner, "cluster") / f"cluster-{token[:8]}" if owner else None
         return RayJob(config, token=token, max_seconds=max_seconds, name=name, init_from=init_from, nice=nice,
-                      frame_maker=frame_maker)
+                      frame_maker=frame_maker, autosave_to=autosave)
     return WorkerJob(config, max_seconds=max_seconds, name=name, init_from=init_from, nice=nice,
                      frame_maker=frame_maker)
 
 
 def find_job(token: str) -> Any | None:
-    """A job this process does not hold, found again by its token (Ray's named actors outlive the app)."""
+    """A job this process does not hold, found again by its token (Ray's named, detached actors outlive the
+    app); None for a token that reaches nothing (a malformed one included) or when the cluster cannot be asked."""
     if not ray_enabled():
         return None
     from gan_core.train.ray_job import RayJob
-    return RayJob.find(token)
+    try:
+        return RayJob.attach(token)
+    except ValueError:  # not a token's shape: it reaches nothing
+        return None
+    except RuntimeError:  # the cluster did not answer: logged, and the page says the link reaches nothing
+        logger.warning("could not look for job %s… on the Ray cluster", token[:6], exc_info=True)
+        return None
 
 
 @dataclass(eq=False)
@@ -102,6 +113,7 @@ class JobTicket:
     left_queue: str = ""  # why it left the queue without running ("" while queued or once admitted)
     last_seen: float = field(default_factory=time.monotonic)  # touched by the page while it waits
     gone_since: float | None = None  # when its tab was first seen closed while it waited
+    paced: bool = False  # its end has been folded into the registry's pace
 
     @property
     def queued(self) -> bool:
@@ -112,8 +124,8 @@ class JobTicket:
         return self.job is not None and self.job.is_alive()
 
     def pending_place(self) -> int | None:
-        """A Ray job's place in Ray's pending queue (0: pending, place unknown); None for a placed job."""
-        probe = getattr(self.job, "pending_place", None)
+        """A Ray job's place in Ray's pending queue (RayJob.queue_place); None for a placed or local job."""
+        probe = getattr(self.job, "queue_place", None)
         return probe() if probe is not None else None
 
 
@@ -144,6 +156,7 @@ class JobRegistry:
         self._queue: list[str] = []  # tokens, first in first
         self._stopped_reasons: dict[str, str] = {}
         self._experiments: dict[str, BackgroundWork] = {}
+        self._pace: float | None = None  # how much longer than priced recent jobs ran (jq.updated_pace)
         self._reaper = Every(reap_every, self.reap, name="JobReaper")
         self._admitter = Every(admit_every, self.admit, name="JobAdmitter")
 
@@ -180,6 +193,7 @@ class JobRegistry:
         holder's queued job waits for that holder's running one to end, without holding anyone back."""
         started = []
         with self._lock:
+            self._learn_pace()
             used, count = self._room_taken()
             busy_owners = {t.owner for t in self._tickets.values() if t.running}
             for token in list(self._queue):
@@ -197,6 +211,18 @@ class JobRegistry:
                 started.append(ticket)
         return started
 
+    def _learn_pace(self) -> None:
+        """Fold each job that ran its whole budget into the pace the estimates use (lock held)."""
+        for ticket in self._tickets.values():
+            job = ticket.job
+            if job is None or ticket.paced or job.is_alive():
+                continue
+            ticket.paced = True
+            ended = getattr(job, "ended_at", None)
+            if job.state == JobState.FINISHED and ended is not None and ticket.started_at is not None:
+                self._pace = jq.updated_pace(self._pace, ended - ticket.started_at, ticket.config,
+                                             self.max_job_seconds)
+
     def _room_taken(self) -> tuple[jq.Cost, int]:
         """The room held now and by how many jobs: live training jobs and experiments (lock held)."""
         self._experiments = {k: e for k, e in self._experiments.items() if e.is_alive()}
@@ -212,7 +238,8 @@ class JobRegistry:
     def _start(self, ticket: JobTicket) -> None:
         """Make and start the ticket's job (called with the lock held: the pass admits one job at a time)."""
         job = create_job(ticket.config, token=ticket.token, max_seconds=self.max_job_seconds, name=ticket.name,
-                         init_from=ticket.init_from, nice=self.job_nice, frame_maker=frame_maker_for(ticket.config))
+                         init_from=ticket.init_from, nice=self.job_nice, frame_maker=frame_maker_for(ticket.config),
+                         owner=ticket.owner)
         job.touch()
         try:
             job.start(paused=ticket.paused)
@@ -326,9 +353,11 @@ class JobRegistry:
     def _estimates(self) -> dict[str, float]:
         """Seconds until each queued ticket should start (call with the lock held)."""
         live = [(t, t.job.status()) for t in self._tickets.values() if t.running]
-        running = [(t.cost, jq.remaining_seconds(status, t.config, self.max_job_seconds)) for t, status in live]
+        pace = self._pace or 1.0
+        running = [(t.cost, jq.remaining_seconds(status, t.config, self.max_job_seconds, pace))
+                   for t, status in live]
         running += [(jq.EXPERIMENT_COST, 0.0) for _ in self._experiments]  # experiments are short: unknown end
-        slower = jq.slowdown([(status, t.config) for t, status in live], self.max_job_seconds)
+        slower = jq.slowdown([(status, t.config) for t, status in live], self.max_job_seconds, default=pace)
         queued = [self._tickets[token] for token in self._queue]
         lengths = [(t.cost, slower * jq.expected_seconds(t.config, self.max_job_seconds)) for t in queued]
         starts = jq.estimate_starts(self.capacity, running, lengths, max_jobs=self.max_jobs)

@@ -170,6 +170,21 @@ def test_place_shows_the_estimate(registry):
     assert reg.running_view() == [("dcgan", pytest.approx(42.0))]
 
 
+def test_the_pace_of_finished_jobs_scales_the_next_estimates(registry):
+    reg = registry(capacity=jq.Cost(cores=1.0, memory_mib=1e6))
+    first = reg.submit("a", DCGAN)
+    waiting = reg.submit("b", DCGAN)
+    first.job.ended_at = first.started_at + 2 * jq.expected_seconds(DCGAN, 1800.0)  # took twice its price
+    first.job.finish()
+    assert reg.admit() == [waiting]
+    assert reg._pace == pytest.approx(2.0)
+    waiting.job.left, waiting.job.elapsed = None, 1.0  # just started: no rate of its own yet
+    third = reg.submit("c", DCGAN)
+    expected = 2 * jq.expected_seconds(DCGAN, 1800.0)
+    assert reg.place(third.token).estimated_wait_s == pytest.approx(expected - 1.0)
+    assert jq.updated_pace(2.0, 0.5, DCGAN, 1800.0) == pytest.approx(1.5)  # never faster than priced
+
+
 def test_job_cost_by_family():
     assert jq.family_of(TOY) == "toy" and jq.family_of(DCGAN) == "dcgan"
     assert jq.family_of(TrainConfig(dataset="mnist", model="cgan-mlp-proj")) == "mlp"
@@ -219,7 +234,7 @@ def test_with_ray_every_job_is_admitted_and_rays_place_is_shown(registry, monkey
     class PendingJob(FakeJob):
         place = 2
 
-        def pending_place(self):
+        def queue_place(self):
             return self.place
 
     monkeypatch.setattr(jobs_mod, "ray_enabled", lambda: True)
@@ -233,3 +248,7 @@ def test_with_ray_every_job_is_admitted_and_rays_place_is_shown(registry, monkey
     assert place.place == 2 and place.estimated_wait_s is None
     tickets[2].job.place = None  # Ray placed it
     assert reg.place(tickets[2].token) is None
+    survivor = PendingJob(DCGAN).start()  # the app restarted: a token it does not hold is asked of the cluster
+    monkeypatch.setattr(jobs_mod, "find_job", lambda token: survivor if token == "t" * 32 else None)
+    assert reg.get("t" * 32) is survivor and reg.ticket("u" * 32) is None
+    assert reg.attach("t" * 32, "z").owner == "z"
