@@ -39,13 +39,13 @@ def waiting() -> bool:
 def _draw_place() -> None:
     """This session's place while its job waits. When the wait ends the whole page reruns, so the buttons and
     the live panel follow (and a job that left the queue without running says why, once)."""
+    ticket = job_link.session_ticket()  # reading it marks it watched: a watched job keeps its place
     place = job_registry().place(job_link.session_token())
     was_queued = st.session_state.get(WAS_QUEUED_KEY, False)
     st.session_state[WAS_QUEUED_KEY] = place is not None
     if place is not None:
         st.info(place_line(place))
         return
-    ticket = job_link.session_ticket()
     if was_queued and ticket is not None:
         if ticket.left_queue:
             st.session_state[LEFT_NOTE_KEY] = ticket.left_queue
