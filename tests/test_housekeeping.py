@@ -80,3 +80,5 @@ def test_app_renews_the_heap_freeze_after_every_page_run():
     """The freeze belongs to the app, not to one page: app.py calls it once the page has run, whatever page."""
     app = (Path(__file__).resolve().parent.parent / "app.py").read_text()
     assert "keep_heap_frozen()" in app.split("st.navigation(PAGES).run()", 1)[1]
+    pages = Path(__file__).resolve().parent.parent / "app_pages"
+    assert not [p for p in pages.rglob("*.py") if "gc.freeze" in p.read_text()], "one freeze, app.py's, not a page's"
