@@ -32,7 +32,6 @@ import streamlit as st
 
 from app_shared import job_queue as jq
 from app_shared.housekeeping import Every, session_connected
-from app_shared.session import safe_name
 from gan_core import JobState, TrainConfig, WorkerJob
 from gan_core.settings import settings
 from gan_core.teach.toy_frames import frame_maker_for
@@ -71,6 +70,7 @@ def create_job(config: TrainConfig, *, token: str, max_seconds: float, name: str
     A Ray job copies its checkpoint back now and then into its holder's session folder (loadable on Explore),
     so a run whose node dies keeps its last one."""
     if ray_enabled():
+        from app_shared.session import safe_name  # (not at import: app.py checks the settings after importing this)
         from gan_core.train.ray_job import RayJob
         autosave = settings().app_runs_dir / safe_name(owner, "cluster") / f"cluster-{token[:8]}" if owner else None
         return RayJob(config, token=token, max_seconds=max_seconds, name=name, init_from=init_from, nice=nice,

@@ -32,7 +32,7 @@ class Settings:
     data_dir: Path | None = None  # GAN_DATA_DIR: an extra folder searched for MNIST / Fashion-MNIST
     download_dir: Path = Path.home() / ".cache" / "gan_core"  # GAN_DOWNLOAD_DIR: downloads; eval's feature stats
     app_runs_dir: Path = REPO_ROOT / "runs" / "app"  # GAN_APP_RUNS_DIR: the app's per-session checkpoints
-    max_jobs: int | None = None  # GAN_MAX_JOBS: None = 2 on CPU, 4 with CUDA (decided by the job registry)
+    max_jobs: int | None = None  # GAN_MAX_JOBS: None = no count cap (the job queue's measured room decides)
     max_job_seconds: float = 1800.0  # GAN_MAX_JOB_SECONDS: wall-clock length of one training job
     idle_timeout: float = 120.0  # GAN_IDLE_TIMEOUT: seconds before a closed tab's job is stopped
     job_nice: int = 10  # GAN_JOB_NICE: how much lower the training workers' CPU priority is (0..19)
@@ -147,7 +147,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         data_dir=read.folder("GAN_DATA_DIR", None, must_exist=True),
         download_dir=read.folder("GAN_DOWNLOAD_DIR", defaults.download_dir),
         app_runs_dir=read.folder("GAN_APP_RUNS_DIR", defaults.app_runs_dir),
-        max_jobs=read.whole("GAN_MAX_JOBS", None, minimum=1, unset="2 on CPU, 4 with CUDA"),
+        max_jobs=read.whole("GAN_MAX_JOBS", None, minimum=1, unset="no cap: the measured room decides"),
         max_job_seconds=read.seconds("GAN_MAX_JOB_SECONDS", defaults.max_job_seconds),
         idle_timeout=read.seconds("GAN_IDLE_TIMEOUT", defaults.idle_timeout),
         job_nice=read.whole("GAN_JOB_NICE", defaults.job_nice, minimum=0, maximum=19),
