@@ -237,8 +237,8 @@ def test_cli_bad_checkpoint_exits_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_the_readme_snippet_runs_on_an_export(tmp_path, monkeypatch, capsys):
-    readme = (REPO / "README.md").read_text()
+def test_the_docs_snippet_runs_on_an_export(tmp_path, monkeypatch, capsys):
+    readme = (REPO / "docs" / "cli.md").read_text()
     section = readme.split("## Using an exported generator outside the app", 1)[1]
     snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
     gan = load_checkpoint(PRETRAINED_DIR / "mnist-cgan.safetensors")
