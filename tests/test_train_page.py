@@ -10,7 +10,7 @@ from app_shared import jobs as jobs_mod
 from app_shared.training_ui import charts as charts
 from app_shared.training_ui import live_panel
 from app_shared.training_ui.preset_pages import PLAYGROUND, PLAYGROUND_PRESETS, TRAIN, is_toy, page_of, presets_for
-from gan_core import JobState
+from gan_core import JobState, TrainConfig
 from gan_core.eval.diagnostics import diagnose
 from gan_core.eval.metrics import toy_coverage
 from gan_core.teach.presets import PRESETS, get_preset
@@ -56,7 +56,7 @@ def test_start_pause_step_change_lr_resume_stop(train_app):
     assert before.rows[-1]["step"] == before.status.step  # single steps are recorded
     assert "paused" in texts(at.markdown) or "running" in texts(at.markdown)
 
-    at.number_input(key="tr_live_lr_g").set_value(1e-3)
+    at.number_input(key="tr_live_lr_g").set_value(3e-3)  # not the rate in use (a no-change changes nothing)
     at.button(key="tr_set_lr").click().run()
     at.session_state["tr_label_smoothing"] = 0.1  # a form change sent to the running job
     at.run()
@@ -68,7 +68,7 @@ def test_start_pause_step_change_lr_resume_stop(train_app):
     after = live_panel.live_data(job)
     assert len(after.rows) > len(before.rows) and after.status.state == JobState.RUNNING
     assert any("lr_g" in text for _, text in after.events)
-    assert job.call(probes.generator_lr) == pytest.approx(1e-3)  # read in the worker process
+    assert job.call(probes.generator_lr) == pytest.approx(3e-3)  # read in the worker process
     status = texts(at.markdown)
     assert "step" in status and "images/s" in status and "device cpu" in status
     assert len(at.get("vega_lite_chart")) >= 4  # losses, D outputs, grad norms, images/s
@@ -91,8 +91,9 @@ def test_walk_lr_boxes_unchanged_lr_paused_clock_and_save_step(train_app):
     at.button(key="tr_start").click().run()  # lr "auto": the form's boxes are empty
     job = at.session_state["job"]
     assert at.session_state["tr_lr_g"] is None
-    assert at.number_input(key="tr_live_lr_g").value == pytest.approx(2e-4)
-    assert at.number_input(key="tr_live_lr_d").value == pytest.approx(2e-4)
+    in_use = job.config.resolved()
+    assert at.number_input(key="tr_live_lr_g").value == pytest.approx(in_use.lr_g)
+    assert at.number_input(key="tr_live_lr_d").value == pytest.approx(in_use.lr_d)
     assert job.wait_until(10, timeout=60)
     at.run()  # the page reruns once when the state changes (starting -> running): a message would go with it
     at.button(key="tr_set_lr").click().run()
@@ -127,8 +128,9 @@ def test_a_stopped_run_is_not_drawn_over_itself(train_app):
     assert job.wait_until(20, timeout=60)
     at.button(key="tr_stop").click().run()
     at.run()
+    cfg = TrainConfig().resolved()
     assert not at.exception and [r["label"] for r in at.session_state["past_runs"]][:1] == [
-        "run 1: ring8 · nonsaturating · lr 0.0002/0.0002"]
+        f"run 1: ring8 · nonsaturating · lr {cfg.lr_g:g}/{cfg.lr_d:g}"]
     assert not [m for m in at.multiselect if m.label == "Overlay earlier runs"], "nothing else to compare yet"
     runs_drawn = set().union(*(chart_runs(chart.proto.spec) for chart in at.get("vega_lite_chart")))
     assert runs_drawn == {"this run"}, runs_drawn
@@ -284,7 +286,7 @@ def test_the_preset_box_always_names_what_the_form_holds(train_app):
     linked.run()
     assert linked.selectbox(key="tr_preset_pick").value == "show-mode-collapse"
     playground = train_app(page=str(Path(PAGE).parent.parent / "playground" / "page.py"),
-                     query={"preset": "ring8-nonsaturating"})
+                     query={"preset": "ring8-nonsaturating", "engine": "server"})
     playground.run()
     assert playground.selectbox(key="pg_preset_pick").value == "ring8-nonsaturating"
     assert playground.session_state["pg_loss"] == "nonsaturating"
@@ -422,13 +424,58 @@ def test_uploaded_zip_becomes_a_dataset_and_bad_zip_changes_nothing(train_app, t
     at2.run()
     at2.file_uploader(key="tr_zip").upload("pets.zip", good, "application/zip").run()
     dataset = at2.session_state["tr_dataset"]
-    assert dataset.startswith("folder:") and "Extracted 8 images" in texts(at2.success)
+    assert dataset.startswith("folder:") and "Extracted 8 images" in texts(at2.warning)
     assert Path(dataset[len("folder:"):]).is_relative_to(tmp_path)
     at2.button(key="tr_start").click().run()
     job = at2.session_state["job"]
     assert wait_for(lambda: not job.is_alive(), timeout=60)
     assert job.state.value == "finished", job.message
     assert job.call(probes.data_class_names) == ("cats", "dogs") and job.trainer.step_count == 3
+
+
+def test_the_form_has_a_widget_for_each_config_field_but_the_excluded(train_app):
+    """The form is derived from TrainConfig's fields with an explicit exclude list, as the command line is; a bad
+    value gets TrainConfig.validate's own message."""
+    from dataclasses import fields
+
+    from app_shared.training_ui.form import FORM_EXCLUDED, FORM_FIELDS
+    from gan_core import TrainConfig
+    names = {f.name for f in fields(TrainConfig)}
+    assert set(FORM_EXCLUDED) <= names and set(FORM_FIELDS) == names - set(FORM_EXCLUDED)
+    assert {"lr_decay", "folder_rgb", "optimizer_g", "optimizer_d", "beta1_d", "toy_hidden", "toy_depth"} <= \
+        set(FORM_FIELDS)
+    at = train_app()
+    at.run()
+    drawn = {w.key[len("tr_"):] for kind in ("number_input", "selectbox", "checkbox", "text_input")
+             for w in at.get(kind) if w.key and w.key.startswith("tr_")}
+    assert set(FORM_FIELDS) <= drawn and not set(FORM_EXCLUDED) & drawn
+    at.session_state["tr_data_limit"] = 0
+    at.run()
+    at.button(key="tr_start").click().run()
+    assert "Not started: data_limit must be a positive integer, got 0" in texts(at.error)
+    at.session_state["tr_data_limit"] = 100_000
+    at.session_state["tr_lr_decay"] = 0.5
+    at.session_state["tr_steps"] = 20
+    at.session_state["tr_optimizer_d"] = "sgd"
+    at.run()
+    at.button(key="tr_start").click().run()
+    assert not at.error, texts(at.error)
+    job = at.session_state["job"]
+    assert job.config.lr_decay == 0.5 and job.config.optimizer_d == "sgd" and job.config.steps == 20
+
+
+def test_a_zip_smaller_than_one_batch_gets_a_plain_warning(train_app):
+    """Walk item: a zip of 3 images trained without a word (the warning came only below 2 images)."""
+    at = train_app()
+    at.run()
+    at.file_uploader(key="tr_zip").upload("three.zip", _zip([(f"{i}.png", 60 * i) for i in range(3)]),
+                                          "application/zip").run()
+    assert at.session_state["tr_dataset"].startswith("folder:"), "it is used"
+    assert "Extracted 3 images" in texts(at.warning) and "fewer images than one batch of 64" in texts(at.warning)
+    assert not at.success
+    at.file_uploader(key="tr_zip").upload("many.zip", _zip([(f"{i}.png", i % 250) for i in range(64)]),
+                                          "application/zip").run()
+    assert "Extracted 64 images" in texts(at.success) and not at.warning
 
 
 def test_a_small_zip_adapts_the_batch_and_a_zip_error_keeps_the_uploader_open(train_app):
@@ -443,7 +490,7 @@ def test_a_small_zip_adapts_the_batch_and_a_zip_error_keeps_the_uploader_open(tr
         "the panels that hold the uploader stay open"
     at.file_uploader(key="tr_zip").upload("six.zip", _zip([(f"{i}.png", 40 * i) for i in range(6)]),
                                           "application/zip").run()
-    assert "Extracted 6 images" in texts(at.success) and "the batch size is now 6 (was 64)" in texts(at.success)
+    assert "Extracted 6 images" in texts(at.warning) and "the batch size is now 6 (was 64)" in texts(at.warning)
     assert at.session_state["tr_batch_size"] == 6 and at.session_state["tr_data_open"] is True
     at.session_state["tr_batch_size"] = 64  # set back by hand: refused at Start, in plain words
     at.run()

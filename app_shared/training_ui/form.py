@@ -1,7 +1,11 @@
 """The set-up form of a training run: its widgets, presets, the ?preset= link and a zip upload.
 
-Defaults come from `TrainConfig`, presets from `gan_core.teach.presets`. Widget values live in
-session state under the page's `FormScope`; `read_form` turns them into a validated TrainConfig.
+The form is derived from `TrainConfig`'s fields, as the command line's flags are: every field gets a widget
+(FORM_FIELDS) except the few in FORM_EXCLUDED, each with its reason. Fields the layout below places get a label,
+step and hint; a field added to TrainConfig later still appears, drawn by its type under "More settings", until
+it is placed. Defaults come from `TrainConfig`, presets from `gan_core.teach.presets`. Widget values live in
+session state under the page's `FormScope`; `read_form` turns them into a TrainConfig, and
+`TrainConfig.validate` says what is wrong with one.
 
 The preset box always names what the form holds: picking a preset fills the form at once, a link's
 ?preset= selects its preset in the box, the first visit shows "Defaults" (the form's TrainConfig
@@ -11,8 +15,10 @@ reads the form, so it trains what the screen shows.
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -22,13 +28,73 @@ from app_shared.training_ui.scope import FormScope
 from gan_core import IMAGE_DATASETS, LOSS_NAMES, MODEL_NAMES, TOY_DATASETS, TrainConfig
 from gan_core.io.safety import UnsafeInputError, extract_image_zip
 from gan_core.teach.presets import PRESETS, Preset, get_preset
+from gan_core.train.config import OPTIMIZER_NAMES
 
 IMAGE_MODELS = tuple(m for m in MODEL_NAMES if m != "toy")
-FORM_FIELDS = ("dataset", "model", "loss", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "z_dim", "n_critic",
-               "gp_weight", "r1_gamma", "label_smoothing", "augment", "ema_decay", "seed", "device", "steps",
-               "seconds", "data_limit", "eval_every", "snapshot_every", "log_every")
-WHOLE_NUMBER_FIELDS = ("batch_size", "z_dim", "n_critic", "steps", "data_limit", "eval_every", "snapshot_every",
-                       "log_every", "seed")
+# The TrainConfig fields the form leaves out, and why; every other field is a form field
+FORM_EXCLUDED = {
+    "data_dir": "where the server keeps its data is the server's setting (GAN_DATA_DIR), not a student's",
+    "num_threads": "the server gives each job its CPU threads (one job must not take every core)",
+}
+CONFIG_FIELDS = {f.name: f for f in fields(TrainConfig)}
+FORM_FIELDS = tuple(name for name in CONFIG_FIELDS if name not in FORM_EXCLUDED)
+WHOLE_NUMBER_FIELDS = tuple(n for n in FORM_FIELDS if str(CONFIG_FIELDS[n].type).startswith("int"))
+OPTIONAL_FIELDS = tuple(n for n in FORM_FIELDS if "None" in str(CONFIG_FIELDS[n].type))
+
+
+@dataclass(frozen=True)
+class NumberBox:
+    """How one number field is drawn: its label, step and format, and what an empty box ("auto") means."""
+
+    label: str
+    step: float = 1
+    format: str | None = None
+    help: str | None = None
+    auto: Callable[[TrainConfig], Any] | None = None  # the resolved value an empty box stands for
+    empty: str | None = None  # the placeholder of an empty box with no auto value
+
+
+NUMBER_BOXES = {
+    "lr_g": NumberBox("lr G", 1e-4, "%.1e", auto=lambda c: c.lr_g),
+    "lr_d": NumberBox("lr D", 1e-4, "%.1e", auto=lambda c: c.lr_d),
+    "beta1": NumberBox("Adam β1", 0.05, "%.2f", "G's β1, and D's unless D's is set", auto=lambda c: c.beta1),
+    "beta2": NumberBox("Adam β2", 0.001, "%.3f"),
+    "beta1_d": NumberBox("Adam β1 of D", 0.05, "%.2f", "Empty: as G's", empty="as G's"),
+    "lr_decay": NumberBox("lr decay (share of the budget)", 0.05, "%.2f",
+                          "Both lrs fall linearly to 0 over this last share of the steps or seconds budget; 0 = "
+                          "constant (needs a budget)"),
+    "batch_size": NumberBox("Batch size", auto=lambda c: c.batch_size),
+    "z_dim": NumberBox("z dim", auto=lambda c: c.z_dim),
+    "n_critic": NumberBox("n_critic (D steps per G step)", auto=lambda c: c.n_critic),
+    "gp_weight": NumberBox("Gradient-penalty weight", 1.0),
+    "label_smoothing": NumberBox("Label smoothing (one-sided)", 0.05, "%.2f"),
+    "r1_gamma": NumberBox("R1 γ", 0.5),
+    "ema_decay": NumberBox("EMA decay (0 = off)", 0.001, "%.3f", auto=lambda c: c.ema_decay),
+    "toy_hidden": NumberBox("Toy net width", 8, help="Units in each hidden layer of the 2-D toy's G and D"),
+    "toy_depth": NumberBox("Toy net depth", help="Hidden layers of the 2-D toy's G and D"),
+    "steps": NumberBox("Steps budget (empty = until stopped)", 100, empty="none"),
+    "seconds": NumberBox("Seconds budget", 10.0, empty="none"),
+    "data_limit": NumberBox("Use first N images", 1000, empty="all"),
+    "eval_every": NumberBox("Quality metrics every N steps (0 = off)", 100),
+    "snapshot_every": NumberBox("Snapshot every N steps", 10),
+    "log_every": NumberBox("Record metrics every N steps"),
+    "seed": NumberBox("Seed"),
+}
+CHOICES = {"loss": ("Loss", LOSS_NAMES, "minimax: the original saturating loss; nonsaturating: −log D(G(z)); wgan-gp: "
+                                        "critic + gradient penalty with n_critic critic steps"),
+           "optimizer_g": ("Optimiser of G", OPTIMIZER_NAMES, "adam, or plain sgd (no momentum)"),
+           "optimizer_d": ("Optimiser of D", OPTIMIZER_NAMES, "adam, or plain sgd (no momentum)"),
+           "device": ("Device", ("auto", "cpu", "cuda", "mps"), None)}
+CHECKBOXES = {"augment": ("DiffAugment (images)", None),
+              "folder_rgb": ("Uploaded images in colour", "Read an uploaded folder as 32×32 RGB instead of 28×28 grey")}
+# Where each field sits: the first row (dataset, model, loss) is drawn by hand
+MAIN_ROWS = (("lr_g", "lr_d", "beta1", "beta2"), ("optimizer_g", "optimizer_d", "beta1_d", "lr_decay"),
+             ("batch_size", "z_dim", "n_critic", "gp_weight"), ("label_smoothing", "r1_gamma", "ema_decay", "augment"))
+TOY_ROW = ("toy_hidden", "toy_depth")  # drawn for 2-D datasets only
+BUDGET_ROWS = (("steps", "seconds", "data_limit", "device"), ("eval_every", "snapshot_every", "log_every", "seed"))
+UPLOAD_FIELDS = ("folder_rgb",)  # beside the zip upload (not on toy-only forms)
+PLACED = ("dataset", "model", "loss", *sum(MAIN_ROWS, ()), *TOY_ROW, *sum(BUDGET_ROWS, ()), *UPLOAD_FIELDS)
+UNPLACED = tuple(n for n in FORM_FIELDS if n not in PLACED)  # new TrainConfig fields: drawn by type
 DEFAULTS, CUSTOM = "defaults", "custom"  # preset-box entries besides the presets' slugs
 SETUP_PANEL, DATA_PANEL = "setup_open", "data_open"  # the keyed (stateful) panels that hold the form
 
@@ -92,18 +158,19 @@ def apply_query_preset(scope: FormScope) -> Preset | None:
 
 
 def read_form(scope: FormScope) -> TrainConfig:
-    """The TrainConfig the form describes; raises ValueError with a one-line message when invalid."""
+    """The TrainConfig the form describes; raises ValueError with a one-line message when invalid (for a bad value,
+    TrainConfig.validate's own message)."""
     values = {name: scope.get(name) for name in FORM_FIELDS}
-    for name in WHOLE_NUMBER_FIELDS:
+    if values["eval_every"] is None:  # an empty box: no quality metrics
+        values["eval_every"] = 0
+    for name in FORM_FIELDS:
         value = values[name]
-        if isinstance(value, float):
+        if value is None and name not in OPTIONAL_FIELDS:
+            raise ValueError(f"{_label(name)} needs a value")
+        if name in WHOLE_NUMBER_FIELDS and isinstance(value, float):
             if not np.isfinite(value) or value != int(value):
                 raise ValueError(f"{name} must be a whole number, got {value}")
             values[name] = int(value)
-    if values["eval_every"] is None or values["eval_every"] < 0:
-        values["eval_every"] = 0
-    if values["data_limit"] is not None and values["data_limit"] < 1:
-        raise ValueError(f"data_limit must be at least 1, got {values['data_limit']}")
     cfg = TrainConfig(**values).validate()
     if cfg.dataset == scope.get("folder") and scope.get("folder_images"):  # an uploaded zip: its size is known
         images = min(scope.get("folder_images"), cfg.data_limit or scope.get("folder_images"))
@@ -112,6 +179,14 @@ def read_form(scope: FormScope) -> TrainConfig:
             raise ValueError(f"the uploaded dataset has {images} images, fewer than the batch size {batch}. "
                              f"Set the batch size to {images} or less, or upload more images")
     return cfg
+
+
+def _label(name: str) -> str:
+    for table in (NUMBER_BOXES, CHOICES, CHECKBOXES):
+        if name in table:
+            entry = table[name]
+            return entry.label if isinstance(entry, NumberBox) else entry[0]
+    return name
 
 
 def _models_for(dataset: str) -> list[str | None]:
@@ -123,6 +198,7 @@ def dataset_label(name: str) -> str:
 
 
 MIN_ZIP_IMAGES = 2  # a batch of real images needs at least two
+FEW_IMAGES = TrainConfig(dataset="folder:x").resolved().batch_size  # fewer than one default batch: warned
 
 
 def upload_zip_widget(scope: FormScope) -> None:
@@ -165,7 +241,43 @@ def _on_zip(scope: FormScope) -> None:
     if batch > count:  # a batch is drawn from the dataset: it cannot be larger
         scope.set("batch_size", count)
         text += f" A batch cannot hold more images than the dataset, so the batch size is now {count} (was {batch})."
+    if count < FEW_IMAGES:
+        scope.set("zip_msg", ("warning", f"{text} That is fewer images than one batch of {FEW_IMAGES}: a GAN trains "
+                                         "on so few, but its generator can only learn to copy them. A few hundred "
+                                         "images or more teach it far more."))
+        return
     scope.set("zip_msg", ("success", text))
+
+
+def _field_widget(container: Any, scope: FormScope, name: str, picked: TrainConfig) -> None:
+    """Draw one field's widget: a number box, a choice, a checkbox, or (a field not placed yet) one by its type."""
+    key = scope.key(name)
+    if name in NUMBER_BOXES:
+        box = NUMBER_BOXES[name]
+        placeholder = f"auto ({box.auto(picked):g})" if box.auto is not None else box.empty
+        container.number_input(box.label, step=box.step, format=box.format, key=key, placeholder=placeholder,
+                               help=box.help)
+    elif name in CHOICES:
+        label, options, help_text = CHOICES[name]
+        container.selectbox(label, options, key=key, help=help_text)
+    elif name in CHECKBOXES:
+        label, help_text = CHECKBOXES[name]
+        container.checkbox(label, key=key, help=help_text)
+    else:
+        kind = str(CONFIG_FIELDS[name].type)
+        if kind.startswith("bool"):
+            container.checkbox(name, key=key)
+        elif kind.startswith(("int", "float")):
+            container.number_input(name, step=1 if kind.startswith("int") else 0.1, key=key,
+                                   placeholder="auto" if name in OPTIONAL_FIELDS else None)
+        else:
+            container.text_input(name, key=key)
+
+
+def _field_rows(scope: FormScope, rows: tuple[tuple[str, ...], ...], picked: TrainConfig) -> None:
+    for row in rows:
+        for container, name in zip(st.columns(4), row, strict=False):
+            _field_widget(container, scope, name, picked)
 
 
 def config_form(scope: FormScope, toy_only: bool = False) -> None:
@@ -180,48 +292,27 @@ def config_form(scope: FormScope, toy_only: bool = False) -> None:
     c1, c2, c3 = st.columns(3)
     c1.selectbox("Dataset", datasets, key=k("dataset"), format_func=dataset_label)
     dataset = scope.get("dataset")
-    auto = replace(TrainConfig(), dataset=dataset, loss=scope.get("loss", "nonsaturating"),
-                   model=None, z_dim=None, batch_size=None, n_critic=None).resolved()
+    loss = scope.get("loss") or TrainConfig.loss
+    auto = replace(TrainConfig(), dataset=dataset, loss=loss).resolved()  # what "auto" means for this data
     models = _models_for(dataset)
     if scope.get("model") not in models:
         scope.set("model", None)
-    # what lr and EMA "auto" mean for the model picked
-    picked = replace(auto, model=scope.get("model") or auto.model, lr_g=None, lr_d=None, ema_decay=None).resolved()
+    picked = replace(TrainConfig(), dataset=dataset, loss=loss, model=scope.get("model")).resolved()
     c2.selectbox("Model", models, key=k("model"), placeholder=f"auto ({auto.model})",
                  format_func=lambda m: f"auto ({auto.model})" if m is None else m)
-    c3.selectbox("Loss", LOSS_NAMES, key=k("loss"),
-                 help="minimax: the original saturating loss; nonsaturating: −log D(G(z)); wgan-gp: critic + "
-                      "gradient penalty with n_critic critic steps")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("lr G", step=1e-4, format="%.1e", key=k("lr_g"), placeholder=f"auto ({picked.lr_g:g})")
-    c2.number_input("lr D", step=1e-4, format="%.1e", key=k("lr_d"), placeholder=f"auto ({picked.lr_d:g})")
-    c3.number_input("Adam β1", step=0.05, format="%.2f", key=k("beta1"))
-    c4.number_input("Adam β2", step=0.001, format="%.3f", key=k("beta2"))
-    c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Batch size", step=1, key=k("batch_size"), placeholder=f"auto ({auto.batch_size})")
-    c2.number_input("z dim", step=1, key=k("z_dim"), placeholder=f"auto ({auto.z_dim})")
-    c3.number_input("n_critic (D steps per G step)", step=1, key=k("n_critic"),
-                    placeholder=f"auto ({auto.n_critic})")
-    c4.number_input("Gradient-penalty weight", step=1.0, key=k("gp_weight"))
-    c1, c2, c3, c4 = st.columns(4)
-    c1.number_input("Label smoothing (one-sided)", step=0.05, format="%.2f", key=k("label_smoothing"))
-    c2.number_input("R1 γ", step=0.5, key=k("r1_gamma"))
-    c3.number_input("EMA decay (0 = off)", step=0.001, format="%.3f", key=k("ema_decay"),
-                    placeholder=f"auto ({picked.ema_decay:g})")
-    c4.checkbox("DiffAugment (images)", key=k("augment"))
+    _field_widget(c3, scope, "loss", picked)
+    _field_rows(scope, MAIN_ROWS, picked)
+    if dataset in TOY_DATASETS:
+        _field_rows(scope, (TOY_ROW,), picked)
+    if UNPLACED:
+        st.caption("More settings")
+        _field_rows(scope, tuple(UNPLACED[i:i + 4] for i in range(0, len(UNPLACED), 4)), picked)
     with st.expander("Budget, data and logging", key=scope.key(DATA_PANEL), on_change="rerun"):
-        c1, c2, c3, c4 = st.columns(4)
-        c1.number_input("Steps budget (empty = until stopped)", step=100, key=k("steps"), placeholder="none")
-        c2.number_input("Seconds budget", step=10.0, key=k("seconds"), placeholder="none")
-        c3.number_input("Use first N images", step=1000, key=k("data_limit"), placeholder="all")
-        c4.selectbox("Device", ["auto", "cpu", "cuda", "mps"], key=k("device"))
-        c1, c2, c3, c4 = st.columns(4)
-        c1.number_input("Quality metrics every N steps (0 = off)", step=100, key=k("eval_every"))
-        c2.number_input("Snapshot every N steps", step=10, key=k("snapshot_every"))
-        c3.number_input("Record metrics every N steps", step=1, key=k("log_every"))
-        c4.number_input("Seed", step=1, key=k("seed"))
+        _field_rows(scope, BUDGET_ROWS, picked)
         if not toy_only:
             upload_zip_widget(scope)
+            for name in UPLOAD_FIELDS:
+                _field_widget(st, scope, name, picked)
 
 
 def preset_label(slug: str, origin: str) -> str:
