@@ -150,3 +150,14 @@ def test_coverage_rule_gives_the_same_counts(engine_run):
         assert abs(got["high_quality"] - want["high_quality"]) < 1e-9
         seen.add(want["modes_covered"])
     assert len(seen) >= 3  # the cases cover full, partial and collapsed coverage
+
+
+def test_spec_is_json_and_every_browser_preset_is_a_valid_config():
+    spec = json.loads(json.dumps(browser_spec()))
+    assert {p["slug"] for p in spec["presets"]} >= {"ring8-nonsaturating", "ring8-minimax-collapse", "ring8-wgan-gp"}
+    for preset in spec["presets"]:
+        config = TrainConfig(**preset["config"]).validate()  # the engine's config is a TrainConfig's fields
+        assert config.toy_hidden <= spec["limits"]["toy_hidden"][1]
+    assert spec["adam_eps"] == torch.optim.Adam([torch.zeros(1)]).defaults["eps"]
+    modes, _ = toy_modes("grid25")
+    assert torch.equal(torch.tensor(spec["datasets"]["grid25"]["modes"]), modes)
