@@ -108,7 +108,7 @@ def test_with_more_jobs_than_cpus_the_extra_one_waits_with_its_place_then_runs(c
     assert third.queue_place() is None and third.node_id() in worker_node_ids(cluster)
 
 
-def test_a_token_job_is_found_again_by_a_new_driver(cluster, jobs):
+def test_a_token_job_is_found_again_by_a_new_driver(cluster, jobs, tmp_path):
     """The app restarts: the first driver (a process) starts a named job and exits; this one re-attaches."""
     from gan_core.train.ray_job import RayJob
     token = "reattach-token-0123456789"
@@ -117,7 +117,7 @@ def test_a_token_job_is_found_again_by_a_new_driver(cluster, jobs):
         from gan_core import TrainConfig
         from gan_core.train.ray_job import RayJob
         job = RayJob(TrainConfig(dataset="ring8", batch_size=32, num_threads=1), name="first-server",
-                     token={token!r}).start()
+                     token={token!r}, autosave_to={str(tmp_path / "auto")!r}).start()
         assert job.wait_until(20, 120), job.status()
         job.detach()
         print("STEP", job.trainer.step_count, flush=True)
@@ -135,8 +135,10 @@ def test_a_token_job_is_found_again_by_a_new_driver(cluster, jobs):
         assert job.history.rows()[0]["step"] < 20, "the whole history comes back, not only what followed"
         job.pause()
         assert wait_for(lambda: job.state == JobState.PAUSED, 10)
+        assert job.autosave_to == tmp_path / "auto", "the periodic checkpoint goes where the first server chose"
     finally:
         job.close()
+    assert load_checkpoint(tmp_path / "auto").meta["steps"] >= 40, "closing copies the last checkpoint back"
 
 
 def test_killing_the_jobs_node_gives_a_plain_message_and_keeps_its_checkpoint(cluster, jobs, tmp_path):

@@ -137,6 +137,7 @@ class TrainingActor:
                 (init_from.parent / (init_from.name + suffix)).write_bytes(data)
         self.config = config
         self.name = args["name"]
+        self.autosave_to = args.get("autosave_to")  # the app's path for the periodic copy, for whoever re-attaches
         self.job = TrainingJob(config, num_threads=args["num_threads"], max_seconds=args["max_seconds"],
                                name=args["name"], init_from=str(init_from) if init_from else None,
                                frame_maker=args.get("frame_maker"))
@@ -147,7 +148,8 @@ class TrainingActor:
 
     def describe(self) -> dict[str, Any]:
         import ray
-        return {"config": self.config, "name": self.name, "node_id": ray.get_runtime_context().get_node_id()}
+        return {"config": self.config, "name": self.name, "node_id": ray.get_runtime_context().get_node_id(),
+                "autosave_to": self.autosave_to}
 
     def poll(self, cursor: dict[str, int] | None, frame_seq: int) -> ActorUpdate:
         self.last_poll = time.monotonic()
@@ -219,7 +221,8 @@ class RayJob(JobInterface):
         self._args = {"num_threads": num_threads or max(1, int(cpus)) or default_num_threads(),
                       "max_seconds": max_seconds, "name": name, "frame_maker": frame_maker,
                       "orphan_after": orphan_after or max(settings().idle_timeout, 30.0),
-                      "init_files": _read_checkpoint(init_from) if init_from else None}
+                      "init_files": _read_checkpoint(init_from) if init_from else None,
+                      "autosave_to": str(self.autosave_to) if self.autosave_to is not None else None}
         self._state = JobState.STARTING
         self._history = MetricsHistory()
         self._frames = FrameBuffer()
@@ -255,7 +258,8 @@ class RayJob(JobInterface):
     @classmethod
     def attach(cls, token: str, autosave_to: str | os.PathLike | None = None,
                autosave_every: float = AUTOSAVE_EVERY) -> RayJob | None:
-        """The job started with `token`, from any server of this app (after a restart too), or None."""
+        """The job started with `token`, from any server of this app (after a restart too), or None. Its periodic
+        checkpoint goes on to the path its first server chose unless `autosave_to` says otherwise."""
         check_token(token)
         connect()
         ray = _ray()
@@ -267,7 +271,7 @@ class RayJob(JobInterface):
         except ValueError:  # it ended meanwhile
             return None
         info = ray.get(actor.describe.remote(), timeout=60)
-        job = cls(info["config"], name=info["name"], token=token, autosave_to=autosave_to,
+        job = cls(info["config"], name=info["name"], token=token, autosave_to=autosave_to or info.get("autosave_to"),
                   autosave_every=autosave_every)
         job._actor = actor
         job.started_at = time.monotonic()
