@@ -36,6 +36,9 @@ OPT_IN = {
     "recipes": ["--budgets", "60,180,600"],  # about 2 hours: every recipe at every budget
     "presets_over_seeds": ["--seeds", "5"],  # about 20 minutes
     "toy_defaults": ["--seeds", "10"],  # about 20 minutes: each toy's `gan train --seconds 20` promise over seeds
+    # need the cluster extra (Ray) and haproxy (make test-cluster installs both's Python side): a few minutes each
+    "ray_cluster": ["--jobs", "4", "--seconds", "20"],  # 4 jobs as local processes vs 4 Ray actors
+    "replicas": ["--sessions", "20", "--jobs", "2"],  # 20 sessions over 2 replicas, a replica killed
 }
 
 
