@@ -95,8 +95,7 @@ def test_walk_lr_boxes_unchanged_lr_paused_clock_and_save_step(train_app):
     assert at.number_input(key="tr_live_lr_g").value == pytest.approx(in_use.lr_g)
     assert at.number_input(key="tr_live_lr_d").value == pytest.approx(in_use.lr_d)
     assert job.wait_until(10, timeout=60)
-    at.run()  # the page reruns once when the state changes (starting -> running): a message would go with it
-    at.button(key="tr_set_lr").click().run()
+    at.button(key="tr_set_lr").click().run()  # the page reruns on the state change (starting -> running) too
     assert "Nothing changed" in texts(at.info) and not at.success
     time.sleep(0.5)
     assert not [text for _, text in job.history.events() if "lr" in text], "no marker for a change of nothing"

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_shared.training_ui import charts, growth, queue_view
 from app_shared.training_ui.live_data import LivePanelData, live_panel_data
-from app_shared.training_ui.scope import FormScope
+from app_shared.training_ui.scope import FormScope, keep_flash_for_rerun
 from app_shared.training_ui.session_job import past_runs, session_job
 from gan_core import JobState, JobStatus, WorkerJob
 from gan_core.eval.diagnostics import Diagnosis
@@ -91,6 +91,7 @@ def track_state_change(job: WorkerJob) -> None:
     before = st.session_state.get(LAST_STATE_KEY)
     st.session_state[LAST_STATE_KEY] = now
     if before is not None and before != now:
+        keep_flash_for_rerun()  # a button's message would go with the run it was shown in
         st.rerun(scope="app")
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import streamlit as st
 
+SHOWN_FLASH_KEY = "_flash_shown"  # (key, message) of the flash this run showed
+
 
 @dataclass(frozen=True)
 class FormScope:
@@ -36,5 +38,13 @@ class FormScope:
 
     def show_flash(self) -> None:
         flash = st.session_state.pop(self.key("flash"), None)
+        st.session_state[SHOWN_FLASH_KEY] = (self.key("flash"), flash) if flash else None
         if flash:
             getattr(st, flash[0])(flash[1])
+
+
+def keep_flash_for_rerun() -> None:
+    """Queue the message this run showed once more: call before st.rerun(), which would wipe it off the page."""
+    shown = st.session_state.get(SHOWN_FLASH_KEY)
+    if shown:
+        st.session_state[shown[0]] = shown[1]
