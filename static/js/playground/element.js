@@ -14,6 +14,9 @@ import { statusText } from "./status.js";
 import { Warnings, conditions } from "./warnings.js";
 
 const DETACHED_MS = 3000; // the element left the page this long ago: stop the worker
+// Frame requests in flight while training: with two, the worker always has the next one queued behind its
+// training slice, so a new frame is ready for (nearly) every animation frame.
+const FRAMES_IN_FLIGHT = 2;
 const DRAWN = "drawn";
 
 function absolute(path) {
@@ -40,8 +43,8 @@ export class Playground {
     this.warnings = new Warnings($(".pg-warnings"), d.warnings);
     this.controls = new Controls(root, this.ui, (field, value) => this.change(field, value));
     this.drawing = new DrawData(this.el.canvas, this.view, (points) => this.drawnChanged(points));
-    this.latest = null; this.drawnFrame = null; this.inFlight = false; this.dirty = true; this.running = false;
-    this.ctlSeq = 0; this.requested = 0; this.ctlTimes = new Map(); this.draws = 0; this.detachedAt = null;
+    this.latest = null; this.drawnFrame = null; this.inFlight = []; this.dirty = true; this.running = false;
+    this.ctlSeq = 0; this.ctlTimes = new Map(); this.draws = 0; this.detachedAt = null;
     this.saveNonce = 0; this.savedSeen = d.saved ? d.saved.nonce : 0; this.stopped = false;
     this.setupNonce = d.setupNonce;
     this.paintStatic();
@@ -240,9 +243,8 @@ export class Playground {
   }
 
   frame(msg) {
-    msg.ctl = this.requested;
+    msg.ctl = this.inFlight.shift() ?? this.ctlSeq; // the control count when this frame was asked for
     this.latest = msg;
-    this.inFlight = false;
   }
 
   failed(reason) {
@@ -262,10 +264,10 @@ export class Playground {
     } else {
       this.detachedAt = null;
     }
-    if (this.engine.ready && !this.engine.failed && !this.inFlight && (this.running || this.dirty)) {
-      this.inFlight = true;
+    const most = this.running ? FRAMES_IN_FLIGHT : 1;
+    if (this.engine.ready && !this.engine.failed && this.inFlight.length < most && (this.running || this.dirty)) {
       this.dirty = false;
-      this.requested = this.ctlSeq;
+      this.inFlight.push(this.ctlSeq);
       this.engine.post({ type: "frame" });
     }
     if (this.latest && this.latest !== this.drawnFrame) this.draw(this.latest, now);
