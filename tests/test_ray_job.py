@@ -159,3 +159,29 @@ def test_killing_the_jobs_node_gives_a_plain_message_and_keeps_its_checkpoint(cl
             job.pause()
     finally:
         cluster.add_node(**__import__("tools.harness.ray_cluster", fromlist=["node_args"]).node_args(1))
+
+
+def test_the_apps_registry_runs_jobs_on_the_cluster_and_finds_them_after_a_restart(cluster, tmp_path, monkeypatch):
+    """Through app_shared.jobs (what the pages use): with GAN_RAY_ADDRESS set, a submitted job is a RayJob on a
+    worker node; a fresh registry (the app restarted) reaches it by its token and steers it."""
+    monkeypatch.setenv("GAN_APP_RUNS_DIR", str(tmp_path))
+    settings.cache_clear()
+    from app_shared.jobs import JobRegistry
+    from gan_core.train.ray_job import RayJob
+    first, restarted, other = JobRegistry(), JobRegistry(), JobRegistry()
+    try:
+        ticket = first.submit("student-a", toy_config(), name="via-registry")
+        assert wait_for(lambda: ticket.job is not None, 30), "with Ray every job is admitted: Ray queues"
+        job = ticket.job
+        assert isinstance(job, RayJob) and job.wait_until(10, 120), job.status()
+        assert job.node_id() in worker_node_ids(cluster)
+        job.detach()  # the first server goes away without ending its jobs
+        again = restarted.ticket(ticket.token)
+        assert again is not None and again.job is not job and again.job.wait_until(job.trainer.step_count + 5, 60)
+        again.job.pause()
+        assert wait_for(lambda: again.job.state == JobState.PAUSED, 10)
+        assert other.ticket("x" * 32) is None, "a wrong token reaches nothing"
+    finally:
+        for registry in (restarted, first, other):
+            registry.close()
+        settings.cache_clear()
