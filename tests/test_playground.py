@@ -52,7 +52,7 @@ def test_browser_path_gets_the_links_setup(pg_app):
     data = element_data(at, "gan_playground_trainer")
     assert data is not None and element_data(at, "gan_playground_player") is None, "the browser trains"
     setup = data["setup"]
-    assert setup["preset"] == "ring8-minimax-collapse" and setup["loss"] == "minimax"
+    assert setup["preset"] is None and setup["loss"] == "minimax", "the preset's values, changed: custom"
     assert setup["lr_d"] == pytest.approx(1e-5), "a bad value keeps the preset's"
     assert setup["n_critic"] == 3 and setup["optimizer_g"] == "sgd" and setup["z_dim"] == 1
     warnings = [w.value for w in at.warning]
@@ -60,6 +60,9 @@ def test_browser_path_gets_the_links_setup(pg_app):
     assert data["worker"].endswith("app/static/js/engine/train_worker.js") and data["spec"]["version"] >= 1
     assert data["warnings"]["onSeconds"] > 0 and data["palette"]["fake"].startswith("#")
     assert not at.get("vega_lite_chart"), "nothing trains on the server"
+    plain = pg_app({"preset": "ring8-minimax-collapse"})
+    plain.run()
+    assert element_data(plain, "gan_playground_trainer")["setup"]["preset"] == "ring8-minimax-collapse"
 
 
 def test_playground_draws_heatmap_and_arrows_and_steps_slowly(pg_app):

@@ -40,7 +40,8 @@ def from_link(params: dict[str, str]) -> tuple[Setup, str | None, str | None, li
     setup, more = parse_link(params, base, be.limits())
     engine, notice = engine_of(params)
     notices += more + ([notice] if notice else [])
-    return setup, preset.slug if preset is not None else None, engine, notices
+    same = preset is not None and setup == base  # a link that changes a preset's values shows "custom"
+    return setup, preset.slug if same else None, engine, notices
 
 
 def current() -> PlaygroundPage:
