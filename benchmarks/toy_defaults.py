@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nproc", type=int, default=1, help="processes under torchrun (1 = plain command)")
     parser.add_argument("--name", help="result name (default: toy_defaults, or toy_defaults_ddpN)")
     args = parser.parse_args(argv)
-    seeds = list(range(int(args.seeds))) if "," not in args.seeds else [int(s) for s in args.seeds.split(",")]
+    seeds = list(range(int(args.seeds))) if "," not in args.seeds else [int(s) for s in args.seeds.split(",") if s]
     datasets = [d for d in args.datasets.split(",") if d]
     unknown = [d for d in datasets if d not in PROMISES]
     if unknown:
