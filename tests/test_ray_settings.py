@@ -35,3 +35,32 @@ def test_tokens_are_checked_before_they_name_an_actor():
     for bad in ("", "short", "has space in it", "../../etc/passwd", "x" * 200):
         with pytest.raises(ValueError):
             check_token(bad)
+
+
+def test_the_cluster_requirements_pin_the_extra_and_agree_with_the_dev_pins():
+    """requirements-cluster.txt (`make requirements`; `make test-cluster` installs it) = requirements-dev.txt plus
+    the `cluster` extra, compiled with the dev pins as constraints: the same versions, plus Ray and its needs."""
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    root = Path(__file__).resolve().parent.parent
+
+    def pins(name):
+        out = {}
+        for line in (root / name).read_text().splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                req = Requirement(line)
+                out.setdefault(req.name.lower(), set()).add(str(req))
+        return out
+
+    dev, cluster = pins("requirements-dev.txt"), pins("requirements-cluster.txt")
+    assert "--extra cluster" in (root / "requirements-cluster.txt").read_text().splitlines()[1]
+    assert {n: v for n, v in dev.items() if cluster.get(n) != v} == {}, "run `make requirements`"
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["cluster"]
+    for text in extra:
+        want = Requirement(text)
+        pinned = [Requirement(r) for r in cluster.get(want.name.lower(), ())]
+        assert pinned and all(want.specifier.contains(next(iter(r.specifier)).version) for r in pinned), want
