@@ -1,4 +1,4 @@
-# The two commands: `make run` starts the app, `make test` runs every test.
+# The two commands: `make run` starts the app, `make test` runs the lint and every test but the load test (`make loadtest`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
