@@ -56,6 +56,12 @@ def test_worker_trains_on_wasm_and_answers_frames(engine_page):
     expected = ToyGenerator(2, hidden=16, depth=spec["defaults"]["toy_depth"]).state_dict()
     assert {k: [list(v.shape), v.numel()] for k, v in expected.items()} == weights
 
+    # drawn points become the data: no modes to count, the view the page gave
+    page.evaluate("engineSend({type: 'data', points: new Float32Array([1, 1, -1, -1, 0.5, -1]), extent: 2})")
+    page.evaluate("engineSend({type: 'step', which: 'both'})")
+    drawn = page.evaluate("engineFrame()")
+    assert drawn["coverage"] is None and drawn["extent"] == 2 and drawn["finite"]
+
 
 def test_blocked_wasm_falls_back_to_cpu_and_says_why(engine_page):
     page = engine_page

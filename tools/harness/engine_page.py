@@ -55,7 +55,7 @@ window.engineFrame = async () => {
   const frame = next("frame");
   worker.postMessage({ type: "frame" });
   const f = await frame;
-  return { step: f.step, dSteps: f.dSteps, gSteps: f.gSteps, coverage: f.coverage, losses: f.losses,
+  return { step: f.step, dSteps: f.dSteps, gSteps: f.gSteps, coverage: f.coverage, losses: f.losses, extent: f.extent,
            scores: f.scores, stepsPerSecond: f.stepsPerSecond, running: f.running,
            fakeSum: f.fake.reduce((a, b) => a + b, 0), surfaceSum: f.surface.reduce((a, b) => a + b, 0),
            finite: [f.fake, f.arrows, f.surface, f.manifold].every((a) => a.every(Number.isFinite)),

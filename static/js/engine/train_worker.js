@@ -14,7 +14,9 @@
 //       batch_size, gp_weight, r1_gamma, label_smoothing}}   applied before the next step; a new optimiser kind
 //       starts with fresh state; a new loss without n_critic takes the loss's default n_critic.
 //       Replies {type: "config", config} (the whole config now in force).
-//   {type: "data", dataset: "ring8"} or {type: "data", points: Float32Array(x0, y0, x1, y1, ...)}
+//   {type: "data", dataset: "ring8"} or {type: "data", points: Float32Array(x0, y0, x1, y1, ...), extent?}
+//       (drawn points are sampled with replacement plus spec.drawn.jitter; `extent` = the view's half-width for
+//       the frames' D grid, default spec.drawn.extent)
 //   {type: "reset", seed}    fresh weights and optimisers, step 0, paused (config and data kept)
 //   {type: "frame"}          replies one frame (below) computed from the current weights, after the update (one D or
 //                            one G update) in progress: at full speed, steps are trained update by update
@@ -167,8 +169,8 @@ const HANDLERS = {
     state.run.set(changes || {});
     self.postMessage({ type: "config", config: state.run.config });
   },
-  data({ dataset, points }) {
-    state.run.setData({ dataset, points });
+  data({ dataset, points, extent }) {
+    state.run.setData({ dataset, points, extent });
   },
   reset({ seed }) {
     state.running = false;

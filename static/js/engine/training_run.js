@@ -90,7 +90,7 @@ export class TrainingRun {
   }
 
   extent() {
-    return this.drawn ? this.spec.drawn.extent : this.spec.datasets[this.dataset].extent;
+    return this.drawn ? this.drawnExtent : this.spec.datasets[this.dataset].extent;
   }
 
   setGrid() {
@@ -125,11 +125,14 @@ export class TrainingRun {
     }
   }
 
-  /** The real distribution: a built-in dataset by name, or the student's points (Float32Array x0, y0, ...). */
-  setData({ dataset, points }) {
+  /** The real distribution: a built-in dataset by name, or the student's points (Float32Array x0, y0, ...) in a
+   * view of half-width `extent` (default: the spec's drawn.extent). */
+  setData({ dataset, points, extent }) {
     if (points) {
       if (points.length < 2 || points.length % 2) throw new Error("draw at least one point");
+      if (!points.every(Number.isFinite)) throw new Error("the drawn points must be numbers");
       this.drawn = Float32Array.from(points);
+      this.drawnExtent = extent > 0 ? extent : this.spec.drawn.extent;
     } else {
       if (!this.spec.datasets[dataset]) throw new Error(`unknown dataset ${dataset}`);
       this.dataset = dataset;
