@@ -9,6 +9,7 @@ import importlib.metadata
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -16,11 +17,11 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def pins(name: str) -> dict[str, list[Requirement]]:
+def pins(name: str, text: str | None = None) -> dict[str, list[Requirement]]:
     """The requirement lines of a compiled file by canonical name (a name may be pinned twice, under exclusive
     markers), after checking that every line is an exact pin."""
     out: dict[str, list[Requirement]] = {}
-    for line in (ROOT / name).read_text().splitlines():
+    for line in (text if text is not None else (ROOT / name).read_text()).splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -43,19 +44,37 @@ def pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+def drift(file: str, declared: list[str], pinned: dict[str, list[Requirement]]) -> list[str]:
+    """What in pyproject.toml's `declared` list the pinned file lacks or pins outside its specifier."""
+    problems = []
+    for text in declared:
+        want = Requirement(text)
+        reqs = pinned.get(canonicalize_name(want.name))
+        if not reqs:
+            problems.append(f"{want.name} is in pyproject.toml but not in {file}")
+        for req in reqs or ():
+            version = next(iter(req.specifier)).version
+            if not want.specifier.contains(version, prereleases=True):
+                problems.append(f"{file} pins {req.name}=={version}, outside pyproject.toml's {want}")
+    return problems
+
+
 def test_every_pyproject_dependency_is_pinned_within_its_specifier():
     project = pyproject()
     for file, declared in (("requirements.txt", project["dependencies"]),
                            ("requirements-dev.txt", project["dependencies"] + project["optional-dependencies"]["dev"])):
-        pinned = pins(file)
-        for text in declared:
-            want = Requirement(text)
-            reqs = pinned.get(canonicalize_name(want.name))
-            assert reqs, f"{want.name} is in pyproject.toml but not in {file}: run `make requirements`"
-            for req in reqs:
-                version = next(iter(req.specifier)).version
-                assert want.specifier.contains(version, prereleases=True), (
-                    f"{file} pins {req.name}=={version}, outside pyproject.toml's {want}: run `make requirements`")
+        problems = drift(file, declared, pins(file))
+        assert not problems, "; ".join(problems) + ": run `make requirements`"
+
+
+def test_the_check_sees_drift():
+    pinned = pins("x.txt", "torch==2.14.1\nnumpy==2.4.6 ; python_full_version < '3.12'\n")
+    assert drift("x.txt", ["torch==2.14.1", "numpy"], pinned) == []
+    assert drift("x.txt", ["torch==2.15.0", "tqdm"], pinned) == [
+        "x.txt pins torch==2.14.1, outside pyproject.toml's torch==2.15.0",
+        "tqdm is in pyproject.toml but not in x.txt"]
+    with pytest.raises(AssertionError, match="not pinned"):
+        pins("x.txt", "numpy>=2\n")
 
 
 def test_dev_file_pins_the_app_file_at_the_same_versions():
