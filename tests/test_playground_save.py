@@ -18,7 +18,7 @@ from gan_core.nn.models import ToyGenerator
 
 LIMITS = Limits(datasets=("ring8", "grid25", "spiral", "moons"),
                 losses=("minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp"), z_dims=(1, 2),
-                ranges={"batch_size": (8, 2048)}, draw_extent=6.0)
+                ranges={"batch_size": (8, 2048), "toy_hidden": (4, 128)}, draw_extent=6.0)
 BASE = setup_from_config(TrainConfig(dataset="ring8", toy_hidden=32, toy_depth=2, batch_size=128))
 
 
@@ -28,11 +28,12 @@ def weights_of(g: torch.nn.Module) -> dict:
 
 def test_link_round_trip_and_plain_messages():
     changed = BASE.__class__(**{**BASE.to_json(), "loss": "minimax", "lr_g": 0.002, "lr_d": 1e-5,
-                                "optimizer_d": "sgd", "beta1_d": 0.0, "n_critic": 3, "z_dim": 1, "seed": 7})
+                                "optimizer_d": "sgd", "beta1_d": 0.0, "n_critic": 3, "z_dim": 1, "seed": 7,
+                                "toy_hidden": 48})
     setup, notices = parse_link(link_query(changed), BASE, LIMITS)
     assert notices == [] and setup == changed
-    bad = {"loss": "magic", "lr_g": "abc", "lr_d": "-1", "batch": "4096", "z": "3", "k": "2.5", "data": "../etc",
-           "opt_g": "rmsprop", "beta1_g": "1.5", "smooth": "nan"}
+    bad = {"loss": "magic", "lr_g": "abc", "lr_d": "-1", "batch": "4096", "z": "3", "k": "2.5", "hidden": "4096",
+           "data": "../etc", "opt_g": "rmsprop", "beta1_g": "1.5", "smooth": "nan"}
     setup, notices = parse_link(bad, BASE, LIMITS)
     assert setup == BASE, "every bad value keeps the base's"
     assert len(notices) == len(bad), notices
@@ -79,14 +80,14 @@ def test_browser_weights_checked_like_an_upload():
 
 
 def test_save_writes_a_checkpoint_only_when_valid(tmp_path):
-    setup = BASE.__class__(**{**BASE.to_json(), "loss": "lsgan", "z_dim": 2})
-    g = ToyGenerator(2, 32, 2)
+    setup = BASE.__class__(**{**BASE.to_json(), "loss": "lsgan", "z_dim": 2, "toy_hidden": 48})
+    g = ToyGenerator(2, 48, 2)
     payload = {"nonce": 1, "name": "../../my run", "generator": weights_of(g), "setup": setup.to_json(), "step": 321}
     label, path = save_browser_model(payload, tmp_path, BASE, LIMITS)
     assert path.parent == tmp_path and path.name == "playground-my-run.safetensors", path
     assert label == "session: playground-my-run"
     gan = load_checkpoint(path)
-    assert gan.meta["loss"] == "lsgan" and gan.meta["steps"] == 321 and gan.meta["toy_hidden"] == 32
+    assert gan.meta["loss"] == "lsgan" and gan.meta["steps"] == 321 and gan.meta["toy_hidden"] == 48
     z = torch.randn(8, 2)
     assert torch.allclose(gan.generator(z), g(z), atol=1e-6)
     before = sorted(p.name for p in tmp_path.iterdir())

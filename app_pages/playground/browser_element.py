@@ -99,6 +99,11 @@ def preset_setup(preset: Preset) -> Setup:
     return setup_from_engine(entry["config"])
 
 
+def browser_note(preset: Preset) -> str:
+    """What the preset trains in the browser, in words (the spec's note: its size there may differ)."""
+    return next(p["browser_note"] for p in spec()["presets"] if p["slug"] == preset.slug)
+
+
 def browser_presets() -> list[Preset]:
     """The presets the playground offers, each once: a Train-page preset with the same set-up as a playground
     one (e.g. "Show mode collapse" = "ring8 · minimax (collapse)") is left out."""
@@ -148,7 +153,7 @@ def ui_data() -> dict[str, Any]:
         "zDims": list(s["architecture"]["z_dims"]),
         "limits": {k: list(v) for k, v in field_ranges().items()},
         "wholeNumbers": list(WHOLE_NUMBERS),
-        "presets": [{"slug": p.slug, "title": p.title, "description": p.description,
+        "presets": [{"slug": p.slug, "title": p.title, "description": f"{p.description} {browser_note(p)}",
                      "setup": preset_setup(p).to_json()} for p in browser_presets()],
         "speeds": list(SPEEDS),
         "extents": {d: s["datasets"][d]["extent"] for d in datasets},

@@ -22,14 +22,15 @@ MAX_LINK_POINTS = 300  # drawn points a link may carry (about 4 KB of query stri
 QUERY_KEYS = {"dataset": "data", "loss": "loss", "lr_g": "lr_g", "lr_d": "lr_d", "optimizer_g": "opt_g",
               "optimizer_d": "opt_d", "beta1": "beta1_g", "beta1_d": "beta1_d", "beta2": "beta2", "n_critic": "k",
               "batch_size": "batch", "gp_weight": "gp", "r1_gamma": "r1", "label_smoothing": "smooth", "z_dim": "z",
-              "seed": "seed"}
+              "toy_hidden": "hidden", "toy_depth": "depth", "seed": "seed"}
 WHOLE_NUMBERS = ("n_critic", "batch_size", "z_dim", "seed", "toy_hidden", "toy_depth")
 WORDS = ("dataset", "loss", "optimizer_g", "optimizer_d")
 NAMES = {"dataset": "data", "loss": "loss", "lr_g": "G's learning rate", "lr_d": "D's learning rate",
          "optimizer_g": "G's optimiser", "optimizer_d": "D's optimiser", "beta1": "G's β1", "beta1_d": "D's β1",
          "beta2": "Adam's β2",
          "n_critic": "D steps per G step", "batch_size": "batch", "gp_weight": "WGAN-GP weight",
-         "r1_gamma": "R1 γ", "label_smoothing": "label smoothing", "z_dim": "noise dimension", "seed": "seed"}
+         "r1_gamma": "R1 γ", "label_smoothing": "label smoothing", "z_dim": "noise dimension",
+         "toy_hidden": "hidden units per layer", "toy_depth": "hidden layers", "seed": "seed"}
 
 
 @dataclass

@@ -4,7 +4,7 @@
 export const QUERY_KEYS = {
   dataset: "data", loss: "loss", lr_g: "lr_g", lr_d: "lr_d", optimizer_g: "opt_g", optimizer_d: "opt_d",
   beta1: "beta1_g", beta1_d: "beta1_d", beta2: "beta2", n_critic: "k", batch_size: "batch", gp_weight: "gp", r1_gamma: "r1",
-  label_smoothing: "smooth", z_dim: "z", seed: "seed",
+  label_smoothing: "smooth", z_dim: "z", toy_hidden: "hidden", toy_depth: "depth", seed: "seed",
 };
 
 export function setupQuery(setup) {
