@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -103,8 +104,16 @@ def test_with_more_jobs_than_cpus_the_extra_one_waits_with_its_place_then_runs(c
     assert wait_for(lambda: third.queue_place() == 1, 30), third.status()
     assert third.state == JobState.STARTING and "place 1" in third.status().message
     assert not third.wait_until(1, 3), "no room: it must wait"
+    fourth = jobs(name="q4").start()
+    assert wait_for(lambda: fourth.queue_place() == 2, 30), fourth.status()
+    t0 = time.monotonic()
+    third.pause()  # sent ahead: the page does not wait for room
+    assert fourth.stop() and time.monotonic() - t0 < 5, "leaving the queue does not wait for room either"
+    assert fourth.state == JobState.STOPPED and "before it started" in fourth.status().message
     first.close()
-    assert third.wait_until(5, 120), third.status()
+    assert wait_for(lambda: third.state == JobState.PAUSED, 120), third.status()
+    third.resume()
+    assert third.wait_until(5, 60), third.status()
     assert third.queue_place() is None and third.node_id() in worker_node_ids(cluster)
 
 

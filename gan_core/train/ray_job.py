@@ -51,6 +51,7 @@ AUTOSAVE_EVERY = 60.0  # seconds between checkpoints copied back to the app whil
 CALL_TIMEOUT = 300.0  # a save or a field never takes this long
 UNAVAILABLE_GRACE = 30.0  # seconds an unreachable actor may take to come back before its job counts as lost
 ACTOR_PREFIX = "gan-job-"
+QUEUEABLE = ("pause", "resume", "step_once", "update_hparams")  # sent ahead to a job that waits for room
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 logger = logging.getLogger(__name__)
 _connect_lock = threading.Lock()
@@ -290,6 +291,9 @@ class RayJob(JobInterface):
     def stop(self, timeout: float = 30.0) -> bool:
         if self._ended.is_set():
             return True
+        if self._actor is not None and not self._placed.is_set() and self.queue_place() is not None:
+            self._leave_queue()  # still waiting for room: nothing runs yet, so nothing waits for it
+            return True
         try:
             self._request("stop", timeout, timeout=timeout + 10)
         except RuntimeError:
@@ -417,9 +421,25 @@ class RayJob(JobInterface):
             raise RuntimeError("the job has not been started")
         if self._ended.is_set() and self._state == JobState.FAILED and op != "call":
             raise RuntimeError(f"the job has ended: {self.message}")
-        value = self._get(self._actor.command.remote(op, args), timeout, op)
+        ref = self._actor.command.remote(op, args)
+        if op in QUEUEABLE and not self._placed.is_set():
+            return None  # waiting for room: Ray runs the actor's calls in order, right after it starts
+        value = self._get(ref, timeout, op)
         self._poll_once(timeout=30)  # the mirror shows the command's effect before the caller goes on
         return value
+
+    def _leave_queue(self) -> None:
+        """End a job that never got room: its actor is dropped from Ray's pending queue."""
+        self._closing.set()
+        try:
+            _ray().kill(self._actor, no_restart=True)
+        except Exception:  # already gone: nothing to drop
+            logger.debug("job %s: kill while queued failed", self.name, exc_info=True)
+        self._state = JobState.STOPPED
+        self.message = "stopped before it started (it was waiting for room on the cluster)"
+        self.ended_at = time.monotonic()
+        self._ready.set()
+        self._ended.set()
 
     def _start_poller(self) -> None:
         self._poller = threading.Thread(target=self._poll_loop, daemon=True, name=f"RayJobPoller-{self.name}")
