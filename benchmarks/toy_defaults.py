@@ -8,8 +8,8 @@ the machine's load average, so a reader can judge how much CPU it got.
 What each promise counts, on 2000 samples of the saved generator with noise seed 0 (what `gan eval` draws):
 - ring8, grid25: modes covered, the one rule every page uses (gan_core.eval.metrics.MODES_COVERED_RULE).
 - spiral, moons (no discrete modes): precision, the share of generated points within FIT_RADIUS of one of 2000
-  real points, and recall, the share of those real points within FIT_RADIUS of a generated point (a fixed-radius
-  form of Kynkäänniemi et al. 2019's precision and recall). FIT_RADIUS is twice the toys' noise std (0.05).
+  real points, and recall, the share of those real points within FIT_RADIUS of a generated point
+  (gan_core.eval.metrics.toy_fit_metrics, which `gan eval` reports for them).
 
 `--nproc 2` runs the same command under torchrun with 2 processes (DDP on CPU, gloo) instead.
 
@@ -29,15 +29,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from benchmarks.common import REPO, hardware, write_result
-from gan_core.data.datasets import sample_toy
-from gan_core.eval.metrics import evaluate
+from gan_core.eval.metrics import FIT_RADIUS, evaluate
 from gan_core.io.checkpoint import load_checkpoint
 
 EVAL_POINTS = 2000
-FIT_RADIUS = 0.1
 # What each dataset's defaults promise in 20 s on every seed (docs/cli.md, "Toy defaults and their promises"): ring8
 # all of its modes; the others what every seed reached on the shared 2-core machine (benchmarks/RESULTS.md)
 PROMISES: dict[str, dict[str, float]] = {
@@ -48,24 +44,11 @@ PROMISES: dict[str, dict[str, float]] = {
 }
 
 
-def fit_metrics(dataset: str, points: torch.Tensor, seed: int = 0) -> dict[str, float]:
-    """Precision and recall of generated 2-D points against fresh real ones, at FIT_RADIUS."""
-    real = sample_toy(dataset, len(points), generator=torch.Generator().manual_seed(seed))
-    dist = torch.cdist(points.float(), real)
-    return {"precision": round(float((dist.min(1).values <= FIT_RADIUS).float().mean()), 4),
-            "recall": round(float((dist.min(0).values <= FIT_RADIUS).float().mean()), 4)}
-
-
 def measure(path: Path, dataset: str) -> dict[str, Any]:
-    gan = load_checkpoint(path, "cpu", with_discriminator=False)
-    if dataset in ("ring8", "grid25"):
-        result = evaluate(gan, n=EVAL_POINTS, seed=0)
-        return {"modes_covered": result["modes_covered"], "num_modes": result["num_modes"],
-                "high_quality": round(result["high_quality"], 4)}
-    from gan_core.explore.latent import sample_latents
-    with torch.no_grad():
-        points = gan.generate(sample_latents(EVAL_POINTS, gan.z_dim, seed=0))
-    return fit_metrics(dataset, points)
+    """What `gan eval` reports for the run's checkpoint (2000 samples, noise seed 0), the promise's keys first."""
+    result = evaluate(load_checkpoint(path, "cpu", with_discriminator=False), n=EVAL_POINTS, seed=0)
+    keys = ("modes_covered", "num_modes", "high_quality") if dataset in ("ring8", "grid25") else ("precision", "recall")
+    return {k: round(result[k], 4) if isinstance(result[k], float) else result[k] for k in keys}
 
 
 def kept(dataset: str, measured: dict[str, Any]) -> bool:

@@ -1,4 +1,4 @@
-"""benchmarks/toy_defaults.py: its continuous-toy measure, its promise check and the commands it runs."""
+"""benchmarks/toy_defaults.py and its continuous-toy measure (gan_core.eval.metrics.toy_fit_metrics, in gan eval)."""
 from __future__ import annotations
 
 import sys
@@ -7,17 +7,24 @@ import torch
 
 from benchmarks import toy_defaults
 from gan_core.data.datasets import sample_toy
+from gan_core.eval.metrics import evaluate, toy_fit_metrics
 
 
 def test_fit_metrics_tell_a_fit_from_a_collapse():
     real_like = sample_toy("spiral", 2000, generator=torch.Generator().manual_seed(5))
-    fit = toy_defaults.fit_metrics("spiral", real_like)
+    fit = toy_fit_metrics("spiral", real_like)
     assert fit["precision"] > 0.95 and fit["recall"] > 0.95, fit
     collapsed = real_like[:1].repeat(2000, 1)  # every point on one real point: precise, but covers nothing
-    one = toy_defaults.fit_metrics("spiral", collapsed)
+    one = toy_fit_metrics("spiral", collapsed)
     assert one["precision"] == 1.0 and one["recall"] < 0.1, one
-    off = toy_defaults.fit_metrics("moons", real_like + 5.0)
+    off = toy_fit_metrics("moons", real_like + 5.0)
     assert off == {"precision": 0.0, "recall": 0.0}
+
+
+def test_gan_eval_reports_the_fit_of_the_continuous_toys():
+    moons = evaluate(lambda n, seed: (sample_toy("moons", n, generator=torch.Generator().manual_seed(9)), None),
+                     dataset="moons", n=1000)
+    assert moons["precision"] > 0.95 and moons["recall"] > 0.95 and "note" not in moons, moons
 
 
 def test_promise_and_commands():

@@ -73,6 +73,8 @@ LABELS = {
     "classes_present": "classes present",
     "modes_covered": "modes covered",
     "high_quality": "high-quality points (within 4 std of a mode)",
+    "precision": "precision (share of points within 0.1 of the data)",
+    "recall": "recall (share of the data within 0.1 of a point)",
 }
 
 

@@ -13,7 +13,7 @@ distances in two feature spaces have different scales). For each classifier:
 - class coverage: entropy of the predicted-class histogram divided by log(num_classes) (1 = all classes
   equally often, 0 = one class only) and the largest class share — mode collapse shows in both.
 2-D toys (ring8, grid25): modes covered (the one definition every page shows, MODES_COVERED_RULE) and the
-share of high-quality points.
+share of high-quality points; spiral and moons, which have no modes: precision and recall at FIT_RADIUS.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-from gan_core.data.datasets import TOY_DATASETS, load_dataset, toy_modes
+from gan_core.data.datasets import TOY_DATASETS, load_dataset, sample_toy, toy_modes
 from gan_core.io.checkpoint import atomic_write_bytes
 from gan_core.settings import settings
 
@@ -71,6 +71,23 @@ def toy_mode_metrics(points: torch.Tensor, modes: torch.Tensor, std: float,
     covered = int((counts >= max(1.0, COVERAGE_SHARE * len(points) / len(modes))).sum())
     return {"modes_covered": covered, "num_modes": len(modes), "near_share": float(near.float().mean()),
             "high_quality": float((nearest.values <= n_std * std).float().mean()), "mode_counts": counts.tolist()}
+
+
+FIT_RADIUS = 0.1  # the continuous toys (spiral, moons): twice their noise std
+
+
+def toy_fit_metrics(dataset: str, points: torch.Tensor, seed: int = 0, radius: float = FIT_RADIUS) -> dict[str, float]:
+    """Precision and recall of 2-D points against as many fresh real ones, for the toys without modes.
+
+    precision: the share of generated points within `radius` of a real point (are they on the curve?); recall: the
+    share of real points within `radius` of a generated one (is all of the curve reached?). A fixed-radius form of
+    Kynkäänniemi et al. 2019's precision and recall.
+    """
+    points = torch.as_tensor(points, dtype=torch.float32).cpu()
+    real = sample_toy(dataset, len(points), generator=torch.Generator().manual_seed(seed))
+    dist = torch.cdist(points, real)
+    return {"precision": round(float((dist.min(1).values <= radius).float().mean()), 4),
+            "recall": round(float((dist.min(0).values <= radius).float().mean()), 4)}
 
 
 def toy_coverage(dataset: str, points: torch.Tensor | Any) -> dict[str, Any] | None:
@@ -253,7 +270,7 @@ def evaluate(gan_or_generate_fn: Any, dataset: str | None = None, n: int = 2000,
 
     `gan_or_generate_fn` is a loaded checkpoint (gan_core.GAN) or a function `fn(n, seed) ->
     (samples, requested_labels_or_None)`. `labels` is "balanced", "random" or a class index for
-    conditional models. Datasets without metrics (spiral, moons, folders) give only a "note".
+    conditional models. Datasets without metrics (folders) give only a "note".
     """
     from gan_core.explore.latent import class_labels, sample_latents
 
@@ -274,8 +291,8 @@ def evaluate(gan_or_generate_fn: Any, dataset: str | None = None, n: int = 2000,
         return dict(result, note="samples contain NaN or inf")
     if dataset in TOY_DATASETS:
         modes, std = toy_modes(dataset)
-        if modes is None:
-            return dict(result, note=f"{dataset} has no discrete modes to count")
+        if modes is None:  # spiral, moons: how much of the curve the points reach, and how many lie on it
+            return dict(result, **toy_fit_metrics(dataset, samples, seed=seed))
         return dict(result, **toy_mode_metrics(samples, modes, std))
     if not has_image_metrics(dataset):
         return dict(result, note=f"no project classifier for {dataset}: no image metrics")
