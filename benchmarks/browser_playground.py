@@ -1,8 +1,8 @@
 """The 2-D playground training in Chromium (TensorFlow.js in each tab's Web Worker): frames, controls, a class.
 
-- One tab, ring8 at the browser's default size: distinct frames drawn per second (the element's draw count,
-  one per new worker frame, and how often the canvas's pixels changed, sampled every 10 ms) and training
-  steps per second, over --seconds. Targets: >= 30 frames/s headless here; >= 60 steps/s.
+- One tab, ring8 at the browser's default size: distinct frames drawn per second (draws of a new training
+  state, the element's data-distinct; also all draws, and how often the canvas's pixels changed, sampled every
+  10 ms) and training steps per second, over --seconds. Targets: >= 30 frames/s headless here; >= 60 steps/s.
 - Control to frame: a new lr typed into the box, and Pause / Run, each timed by the element from the
   control's change event to the draw of the first frame asked for after it (the canvas's data-ctl-ms).
   Target: p95 <= 50 ms.
@@ -55,7 +55,8 @@ def rates(page, seconds: float) -> dict:
     time.sleep(seconds)
     b, t1 = page.evaluate(DATASET_JS), time.monotonic()
     dt = t1 - t0
-    return {"frames_per_s": round((int(b["draws"]) - int(a["draws"])) / dt, 1),
+    return {"frames_per_s": round((int(b["distinct"]) - int(a["distinct"])) / dt, 1),
+            "draws_per_s": round((int(b["draws"]) - int(a["draws"])) / dt, 1),
             "steps_per_s": round((int(b["step"]) - int(a["step"])) / dt, 1)}
 
 
@@ -101,7 +102,7 @@ def one_class(browser, url: str, server_pid: int, tabs: int, seconds: float) -> 
         cpu1, t1 = cpu_seconds(server_pid), time.monotonic()
         after = [page.evaluate(DATASET_JS) for page in pages]
         dt = t1 - t0
-        per_tab = [{"frames_per_s": round((int(b["draws"]) - int(a["draws"])) / dt, 1),
+        per_tab = [{"frames_per_s": round((int(b["distinct"]) - int(a["distinct"])) / dt, 1),
                     "steps_per_s": round((int(b["step"]) - int(a["step"])) / dt, 1),
                     "websocket_frames_sent": c[0] - s0}
                    for a, b, c, s0 in zip(before, after, sent, sent_before, strict=True)]

@@ -44,7 +44,7 @@ export class Playground {
     this.controls = new Controls(root, this.ui, (field, value) => this.change(field, value));
     this.drawing = new DrawData(this.el.canvas, this.view, (points) => this.drawnChanged(points));
     this.latest = null; this.drawnFrame = null; this.inFlight = []; this.dirty = true; this.running = false;
-    this.ctlSeq = 0; this.ctlTimes = new Map(); this.draws = 0; this.detachedAt = null;
+    this.ctlSeq = 0; this.ctlTimes = new Map(); this.draws = 0; this.distinct = 0; this.detachedAt = null;
     this.saveNonce = 0; this.savedSeen = d.saved ? d.saved.nonce : 0; this.stopped = false;
     this.setupNonce = d.setupNonce;
     this.paintStatic();
@@ -279,10 +279,14 @@ export class Playground {
     if (Number.isFinite(frame.extent)) this.view.extent = frame.extent;
     this.view.draw(frame, { gridSize: this.ui.frameGrid, manifoldSize: this.ui.frameManifold,
       probability: this.ui.probabilityLosses.includes(this.setup.loss) });
+    const previous = this.el.canvas.pgFrame;
     this.draws += 1;
+    // a new training state (not the same weights drawn again, as happens when a frame was asked for between steps)
+    if (!previous || previous.dSteps !== frame.dSteps || previous.gSteps !== frame.gSteps) this.distinct += 1;
     this.el.canvas.pgFrame = frame; // the frame on screen, for tests and benchmarks (a reference, no copy)
     const c = this.el.canvas.dataset;
     c.draws = String(this.draws);
+    c.distinct = String(this.distinct);
     c.step = String(frame.step);
     c.running = frame.running ? "1" : "0";
     c.fakeSum = String(checksum(frame.fake));
