@@ -175,7 +175,7 @@ export class Playground {
       this.engine.post({ type: "data", dataset: this.setup.dataset });
     } else if (this.drawing.points.length) {
       const points = this.drawing.flat();
-      this.engine.post({ type: "data", points }, [points.buffer]);
+      this.engine.post({ type: "data", points, extent: this.ui.drawExtent }, [points.buffer]);
     }
   }
 
