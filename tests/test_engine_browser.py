@@ -5,23 +5,23 @@ cpu backend (saying why) when the WASM files cannot load. Under CI=true a missin
 from __future__ import annotations
 
 import pytest
-from playwright import sync_api as playwright
 
 from gan_core.nn.models import ToyGenerator
 from gan_core.teach.browser_spec import browser_spec
+from tests.browser_fixtures import *  # noqa: F403 (chromium: the one Playwright instance of the session)
 from tools.harness.engine_page import engine_server
 
 
 @pytest.fixture(scope="module")
-def engine_page():
-    from tools.harness.streamlit_server import launch_chromium
-    with engine_server(browser_spec()) as url, playwright.sync_playwright() as pw:
-        browser = launch_chromium(pw, "tests/test_engine_browser.py")
-        page = browser.new_page()
+def engine_page(chromium):
+    """One page of the bare engine harness; the browser is the module's shared Chromium (a second sync Playwright
+    in the same process fails once pytest-playwright's instance is running)."""
+    with engine_server(browser_spec()) as url:
+        page = chromium.new_page()
         page.goto(f"{url}/engine.html")
         page.wait_for_function("window.engineLoaded === true")
         yield page
-        browser.close()
+        page.close()
 
 
 def test_worker_trains_on_wasm_and_answers_frames(engine_page):

@@ -38,10 +38,10 @@ def test_lifecycle(job):
     assert j.trainer.step_count == step + 3 and j.state == JobState.PAUSED
     rows = j.history.rows()
     assert rows[-1]["step"] == step + 3  # single steps are always recorded
-    j.set_lr(lr_g=1e-3)
+    j.set_lr(lr_g=3e-4)
     j.resume()
     assert wait_for(lambda: j.trainer.step_count > step + 20)
-    assert j.trainer.opt_g.param_groups[0]["lr"] == 1e-3
+    assert j.trainer.opt_g.param_groups[0]["lr"] == 3e-4
     assert any("lr_g" in text for _, text in j.history.events())
     status = j.status()
     assert status.state == JobState.RUNNING and status.step > 0 and status.device == "cpu"

@@ -61,14 +61,14 @@ def test_lifecycle_controls_mirror_and_close(worker, tmp_path):
     job.step_once(3)
     assert wait_for(lambda: job.trainer.step_count == step + 3)
     assert job.history.rows()[-1]["step"] == step + 3  # the mirror has the child's records
-    job.set_lr(lr_g=1e-3)  # applied before set_lr returns, and visible in the mirror at once
-    assert job.trainer.config.lr_g == 1e-3 and job.call(probes.generator_lr) == pytest.approx(1e-3)
+    job.set_lr(lr_g=3e-4)  # applied before set_lr returns, and visible in the mirror at once
+    assert job.trainer.config.lr_g == 3e-4 and job.call(probes.generator_lr) == pytest.approx(3e-4)
     assert any("lr_g" in text for _, text in job.history.events())
     with pytest.raises(ValueError, match="lr_g must be"):
         job.set_lr(lr_g=-1.0)  # refused in the parent; nothing is sent
     with pytest.raises(ValueError, match="cannot change dataset"):
         job.update_hparams(dataset="mnist")
-    assert job.trainer.config.lr_g == 1e-3
+    assert job.trainer.config.lr_g == 3e-4
     job.resume()
     assert wait_for(lambda: job.trainer.step_count > step + 50, timeout=60)
     x = job.generate(torch.randn(5, 2))
