@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,10 @@ from gan_core.settings import settings
 from gan_core.train.config import TrainConfig
 from gan_core.train.frames import Frame, FrameBuffer, FrameMaker
 from gan_core.train.history import MetricsHistory
-from gan_core.train.job import JobInterface, TrainingJob
+from gan_core.train.job import TrainingJob
+from gan_core.train.mirrored_job import MirroredJob
 from gan_core.train.records import JobState, JobStatus, TrainerView
-from gan_core.train.trainer import Trainer, check_live_changes
+from gan_core.train.trainer import Trainer
 from gan_core.train.worker import _handle
 
 POLL_EVERY = 0.25  # seconds between the mirror's polls of the actor
@@ -195,7 +195,7 @@ def _actor_class():
 
 # ---------------------------------------------------------------- the mirror (runs in the app)
 
-class RayJob(JobInterface):
+class RayJob(MirroredJob):
     """The TrainingJob interface over a Ray actor; the constructor takes WorkerJob's arguments plus
     `token` (a named, detached actor found again by `attach`) and `autosave_to` (where the periodic
     checkpoint goes; None: no periodic checkpoint)."""
@@ -279,15 +279,6 @@ class RayJob(JobInterface):
         job._start_poller()
         return job
 
-    def pause(self) -> None:
-        self._request("pause")
-
-    def resume(self) -> None:
-        self._request("resume")
-
-    def step_once(self, n: int = 1) -> None:
-        self._request("step_once", max(1, int(n)))
-
     def stop(self, timeout: float = 30.0) -> bool:
         if self._ended.is_set():
             return True
@@ -323,28 +314,7 @@ class RayJob(JobInterface):
         if self._poller is not None:
             self._poller.join(5)
 
-    def update_hparams(self, **changes: Any) -> None:
-        check_live_changes(self._view.config if self._view is not None else self.config, changes)
-        self._request("update_hparams", changes)
-
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        return self._ready.wait(timeout)
-
-    def _steps_done(self) -> int | None:
-        return self._view.step_count if self._view is not None else None
-
-    def _has_ended(self) -> bool:
-        return self._ended.is_set()
-
     # ------------------------------------------------------------ reading
-
-    @property
-    def trainer(self) -> TrainerView | None:
-        return self._view
-
-    @property
-    def history(self) -> MetricsHistory | None:
-        return self._history if self._view is not None else None
 
     @property
     def pid(self) -> int | None:
@@ -386,20 +356,10 @@ class RayJob(JobInterface):
             (self.ended_at or time.monotonic()) - self.started_at if self.started_at is not None else 0.0)
         return replace(status, state=self._state, message=message, elapsed=elapsed)
 
-    def frames_since(self, seq: int) -> list[Frame]:
-        return self._frames.since(seq)
-
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.call(Trainer.generate, z, labels)
-
     def save(self, path, **extra: Any) -> Path:
         """Checkpoint the current models: the actor sends the bytes through the object store, the app writes them."""
         files = self._get(self._actor.checkpoint.remote(extra), CALL_TIMEOUT, "save")
         return write_checkpoint_files(path, files)
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """fn(trainer, *args, **kwargs) on the node, between two steps; fn must be importable there."""
-        return self._request("call", fn, args, kwargs)
 
     # ------------------------------------------------------------ talking to the actor
 

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,9 +32,10 @@ from gan_core.device import default_num_threads
 from gan_core.train.config import TrainConfig
 from gan_core.train.frames import Frame, FrameBuffer, FrameMaker
 from gan_core.train.history import MetricsHistory
-from gan_core.train.job import JobInterface, PausedTime, TrainingJob, active_seconds
+from gan_core.train.job import PausedTime, TrainingJob, active_seconds
+from gan_core.train.mirrored_job import MirroredJob
 from gan_core.train.records import JobState, JobStatus, TrainerView
-from gan_core.train.trainer import Trainer, check_live_changes
+from gan_core.train.trainer import Trainer
 
 PUBLISH_EVERY = 0.25  # seconds between the child's updates
 CALL_TIMEOUT = 300.0  # a save or a field never takes this long; a dead child is noticed much sooner
@@ -53,7 +54,7 @@ class WorkerUpdate:
     frames: list[Frame] = field(default_factory=list)  # the frames recorded since the last update
 
 
-class WorkerJob(JobInterface):
+class WorkerJob(MirroredJob):
     """The TrainingJob interface over a child process: start / pause / resume / step_once / stop."""
 
     def __init__(self, config: TrainConfig, num_threads: int | None = None, max_seconds: float | None = None,
@@ -106,15 +107,6 @@ class WorkerJob(JobInterface):
         self._reader.start()
         return self
 
-    def pause(self) -> None:
-        self._request("pause")
-
-    def resume(self) -> None:
-        self._request("resume")
-
-    def step_once(self, n: int = 1) -> None:
-        self._request("step_once", max(1, int(n)))
-
     def stop(self, timeout: float = 30.0) -> bool:
         """Finish the current step and end the run; the worker stays up for saving until close()."""
         if self._ended.is_set():
@@ -140,30 +132,7 @@ class WorkerJob(JobInterface):
             process.join(timeout)
         self._ended.wait(timeout)
 
-    def update_hparams(self, **changes: Any) -> None:
-        """Queue hyper-parameter changes (lr_g, lr_d, ...); applied between steps and marked on the charts."""
-        check_live_changes(self._view.config if self._view is not None else self.config, changes)
-        self._request("update_hparams", changes)
-
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        """Block until the child's trainer is built (data loaded) or the job ended."""
-        return self._ready.wait(timeout)
-
-    def _steps_done(self) -> int | None:
-        return self._view.step_count if self._view is not None else None
-
-    def _has_ended(self) -> bool:
-        return self._ended.is_set()
-
     # ------------------------------------------------------------ reading
-
-    @property
-    def trainer(self) -> TrainerView | None:
-        return self._view
-
-    @property
-    def history(self) -> MetricsHistory | None:
-        return self._history if self._view is not None else None
 
     @property
     def pid(self) -> int | None:
@@ -185,21 +154,9 @@ class WorkerJob(JobInterface):
             else status.elapsed
         return replace(status, state=self._state, message=self.message, elapsed=elapsed)
 
-    def frames_since(self, seq: int) -> list[Frame]:
-        """The frames after frame `seq` (-1: all) that the mirror holds; no round trip to the child."""
-        return self._frames.since(seq)
-
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Samples from the current generator, taken between steps."""
-        return self.call(Trainer.generate, z, labels)
-
     def save(self, path, **extra: Any):
         """Checkpoint the current generator and discriminator (the child writes the files)."""
         return self.call(Trainer.save, str(path), **extra)
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """fn(trainer, *args, **kwargs) in the worker, between two steps; fn must be importable."""
-        return self._request("call", fn, args, kwargs)
 
     # ------------------------------------------------------------ the pipe
 
