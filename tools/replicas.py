@@ -18,8 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,22 +67,6 @@ def start_replica(port: int, cookie_secret: str, env: dict[str, str], log_dir: P
         log.close()
 
 
-def wait_proxy(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Until HAProxy answers through a healthy replica."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"haproxy exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"haproxy at {url} served no replica within {timeout:.0f} s")
-
-
 @contextlib.contextmanager
 def running_replicas(count: int = 2, port: int | None = None, env: dict[str, str] | None = None,
                      timeout: float = 120.0) -> Iterator[Replicas]:
@@ -110,7 +92,7 @@ def running_replicas(count: int = 2, port: int | None = None, env: dict[str, str
             replicas.haproxy = subprocess.Popen([haproxy_bin, "-f", str(config), "-db"], stdin=subprocess.DEVNULL,
                                                 stdout=open(folder / "haproxy.log", "wb"),  # noqa: SIM115
                                                 stderr=subprocess.STDOUT, start_new_session=True)
-            wait_proxy(replicas.url, replicas.haproxy, 30)
+            wait_healthy(replicas.url, replicas.haproxy, 30, what="haproxy")
             yield replicas
         finally:
             if replicas.haproxy is not None:

@@ -54,11 +54,12 @@ def python_executable() -> str:
     return str(venv_python) if venv_python.exists() else sys.executable
 
 
-def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float) -> None:
+def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float, what: str = "streamlit") -> None:
+    """Until `base_url` answers Streamlit's health check (directly, or through HAProxy: `what` names the process)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with status {proc.returncode}")
+            raise RuntimeError(f"{what} exited early with status {proc.returncode}")
         try:
             with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as resp:
                 if resp.status == 200:
@@ -66,7 +67,7 @@ def wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float) -> None:
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not answer {base_url}/_stcore/health within {timeout:.0f}s")
+    raise TimeoutError(f"{what} did not answer {base_url}/_stcore/health within {timeout:.0f}s")
 
 
 def kill_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
