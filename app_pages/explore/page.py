@@ -50,6 +50,7 @@ EXPLAIN = {
                     "each other.",
 }
 TABS = ["Latent z", "Directions (GANSpace)"]
+SAMPLE_FRAGMENT = "ex_sample"  # the fragment a latent or direction slider reruns
 
 
 def explain(label: str, topic: str) -> None:
@@ -75,7 +76,8 @@ def draw_latent_controls(page: ExplorePage, gan: GAN) -> None:
     for n, i in enumerate(dims):
         key = f"ex_z_{i}"
         start = ew.slider_value(key, page.view.z.get(i, float(base[i])))
-        cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, start, step=0.01, key=key, disabled=frozen)
+        cols[n % 2].slider(f"z[{i}]", -ec.Z_LIMIT, ec.Z_LIMIT, start, step=0.01, key=key, disabled=frozen,
+                           on_change=ew.on_latent_move, args=(SAMPLE_FRAGMENT,))
 
 
 def draw_direction_controls(page: ExplorePage, gan: GAN, directions: Directions) -> None:
@@ -84,6 +86,7 @@ def draw_direction_controls(page: ExplorePage, gan: GAN, directions: Directions)
         key = f"ex_dir_{k}"
         start = ew.slider_value(key, page.view.dirs.get(k, 0.0))
         st.slider(f"PC{k + 1}", -ec.DIR_LIMIT, ec.DIR_LIMIT, start, step=0.1, key=key,
+                  on_change=ew.on_latent_move, args=(SAMPLE_FRAGMENT,),
                   help=f"Principal component {k + 1}: {100 * float(directions.explained[k]):.1f}% of the "
                        f"(within-class) variance of the generator's layer {directions.layer}. Values are in "
                        "standard deviations.")
@@ -166,16 +169,14 @@ def server_view(page: ExplorePage, gan: GAN, directions: Directions) -> None:
 
 @st.fragment
 def latent_view(page: ExplorePage, gan: GAN, directions: Directions) -> None:
-    """Sliders, sample, D(x): a latent or direction move reruns only this (fewer messages per move)."""
-    ew.take_slider_values(page, ec.base_latent(gan, page.view.seed).tolist(), len(directions))
-    message = ew.seed_error(page)  # a refused seed's message lasts until the student moves something
-    if message:
-        st.error(message)
+    """The sliders (left) and the sample (right). A tab, a help text or the dimension picker reruns this; a
+    slider move reruns only the sample: the slider's on_change names the sample's fragment, so the sliders,
+    which the browser already shows at their new values, are not sent again."""
     left, right = st.columns([3, 2])
-    with right:  # the sample first: its message leaves before the sliders' (the browser fetches it sooner)
-        draw_sample(page, gan, directions)
+    with right:
+        sample_area(page, gan, directions)
     with left:
-        # Lazy tabs and help expanders: only what is open is built, so a move re-sends 16 sliders, not 24
+        # Lazy tabs and help expanders: only what is open is built and sent
         tab_z, tab_dir = st.tabs(TABS, key="ex_tab", on_change="rerun")
         with tab_z:
             if tab_z.open:
@@ -185,6 +186,16 @@ def latent_view(page: ExplorePage, gan: GAN, directions: Directions) -> None:
             if tab_dir.open:
                 explain("What are these directions?", "directions")
                 draw_direction_controls(page, gan, directions)
+
+
+@st.fragment(key=SAMPLE_FRAGMENT)
+def sample_area(page: ExplorePage, gan: GAN, directions: Directions) -> None:
+    """What a slider move redraws: the sample, D(x), the downloads, the memorisation check and the link."""
+    ew.take_slider_values(page, ec.base_latent(gan, page.view.seed).tolist(), len(directions))
+    message = ew.seed_error(page)  # a refused seed's message lasts until the student moves something
+    if message:
+        st.error(message)
+    draw_sample(page, gan, directions)
     below_the_sample(page, gan)
 
 

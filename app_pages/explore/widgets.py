@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages.explore import compute as ec
 from app_pages.explore import render_mode
@@ -165,6 +166,18 @@ def on_class(page: ExplorePage) -> None:
 
 def on_trunc(page: ExplorePage) -> None:
     page.view = replace(page.view, truncation=float(ss.ex_trunc))
+
+
+def on_latent_move(fragment: str) -> None:
+    """A latent or direction slider moved: rerun only the fragment that draws the sample (its key).
+
+    The sliders' own fragment is not rerun, so its sliders are not sent again; the sample's fragment reads
+    their values (take_slider_values) before it draws. A full run (the whole page rerunning, or AppTest)
+    draws the sample anyway and is left as it is.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None and ctx.fragment_ids_this_run:
+        st.rerun(scope=fragment)
 
 
 def on_upload(page: ExplorePage) -> None:
