@@ -10,6 +10,7 @@ Streamlit or a process: the registry passes in what it knows, so the queue is te
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 import torch
 
 from gan_core import JobStatus, TrainConfig
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,8 @@ def available_memory_mib() -> float:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    except OSError:  # not Linux, or /proc hidden: memory then never limits
+        logger.debug("no /proc/meminfo: memory does not limit the queue", exc_info=True)
     return float("inf")
 
 

@@ -287,8 +287,8 @@ class RayJob(MirroredJob):
             return True
         try:
             self._request("stop", timeout, timeout=timeout + 10)
-        except RuntimeError:
-            pass  # the actor is gone: the poller marks the job ended
+        except RuntimeError:  # the actor is gone: the poller marks the job ended
+            logger.debug("job %s: stop not answered", self.name, exc_info=True)
         return self._ended.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
