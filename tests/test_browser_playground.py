@@ -83,8 +83,9 @@ def test_trains_in_the_browser_and_controls_act_on_the_next_frame(app_server, ne
     set_number(page, "pg-lr-g", "0.003")
     page.get_by_test_id("pg-status").filter(has_text="lr G 3e-3").wait_for(timeout=5_000)
     after = wait_state(page, f"c.ctl !== '{ctl}'", timeout=5_000)
-    # the first frame asked for after the change shows it: the next one drawn, or the one after if one was in flight
-    assert int(after["ctlFrames"]) <= 2, f"the new lr shows in the next frame: {after}"
+    # the first frame asked for after the change shows it; while training, the element keeps FRAMES_IN_FLIGHT (2)
+    # requests out, so up to two frames asked for before the change can still be drawn first: at most the third
+    assert int(after["ctlFrames"]) <= 3, f"the new lr shows in the first frame asked for after it: {after}"
     print(f"lr change to frame: {after['ctlMs']} ms, {after['ctlFrames']} frame(s)")
 
     page.get_by_test_id("pg-run").click()  # Pause
