@@ -22,7 +22,7 @@ SHARED_MNIST = REPO_ROOT.parent / "shared" / "data" / "mnist"
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 TOY_DATASETS = ("ring8", "grid25", "spiral", "moons")
-IMAGE_DATASETS = ("mnist", "fashion")
+IMAGE_DATASETS = ("mnist", "fashion", "emoji")
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -231,9 +231,11 @@ def _download(name: str, split: str) -> tuple[np.ndarray, np.ndarray, str]:
 
 def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, split: str = "train",
                        limit: int | None = None) -> Dataset:
-    """MNIST or Fashion-MNIST as one tensor in [-1, 1], found on disk first, downloaded only as a last resort."""
+    """MNIST, Fashion-MNIST or emoji as one tensor in [-1, 1], found on disk first, downloaded only as a last resort."""
     if name not in IMAGE_DATASETS:
         raise ValueError(f"unknown image dataset {name!r}; choose from {', '.join(IMAGE_DATASETS)}")
+    if name == "emoji":
+        return load_emoji_dataset(split, limit)
     note = ""
     try:
         images_path, labels_path, note = locate_idx(name, data_dir, split)
@@ -256,6 +258,20 @@ def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, spl
     y = torch.from_numpy(np.array(labels)).long()
     classes = MNIST_CLASSES if name == "mnist" else FASHION_CLASSES
     return Dataset(name, "image", (1, 28, 28), classes, source, note, x, y)
+
+
+def load_emoji_dataset(split: str = "train", limit: int | None = None) -> Dataset:
+    """Colour emoji, 3 x 32 x 32 on white, their Unicode group as the class (gan_core.data.emoji)."""
+    from gan_core.data.emoji import EMOJI_GROUPS, EmojiSourceError, load_emoji_arrays, split_index
+
+    try:
+        images, labels, codes, source = load_emoji_arrays()
+    except EmojiSourceError as exc:
+        raise DataNotFoundError(str(exc)) from exc
+    keep = split_index(codes, split)[:limit] if limit else split_index(codes, split)
+    x = torch.from_numpy(np.ascontiguousarray(images[keep].transpose(0, 3, 1, 2))).float().div_(127.5).sub_(1.0)
+    y = torch.from_numpy(labels[keep]).long()
+    return Dataset("emoji", "image", (3, 32, 32), EMOJI_GROUPS, source, "", x, y)
 
 
 def load_folder_dataset(path: str | os.PathLike, size: int = 28, rgb: bool = False,
