@@ -111,7 +111,7 @@ def format_table(result: dict) -> str:
 # ---------------------------------------------------------------- train-classifier
 
 def _classifier_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="mnist or fashion")
+    parser.add_argument("--dataset", required=True, help="mnist, fashion or emoji")
     parser.add_argument("--role", default="classifier", choices=("classifier", "judge"),
                         help="classifier (SmallCNN) or the independent judge (VGGStyleCNN, its own split)")
     parser.add_argument("--out", required=True, help="output path without suffix, e.g. pretrained/mnist-classifier")
@@ -154,16 +154,19 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     print(f"training the {args.dataset} {args.role} ({architecture}) on {len(x_train)} images ({text})",
           file=sys.stderr)
     started = time.perf_counter()
-    model = train_classifier(x_train, y_train, 10, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+    num_classes = int(torch.cat([y_train, y_test]).max()) + 1
+    background = float(x_train[:, :, 0, 0].median())  # the corner pixel: -1 (black digits' ground) or +1 (emoji)
+    model = train_classifier(x_train, y_train, num_classes, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              seed=args.seed, device=device, augment=not args.no_augment, architecture=architecture,
-                             photometric=args.role == "judge")
+                             photometric=args.role == "judge", background=background)
     seconds = time.perf_counter() - started
     test_acc = accuracy(model, x_test, y_test)
     train_acc = accuracy(model, x_train[:5000], y_train[:5000])
     invoked = sys.argv[0].endswith(("gan_core", "__main__.py"))
     meta = {"dataset": args.dataset, "role": args.role, "architecture": architecture, "steps": args.steps,
             "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "augment": not args.no_augment,
-            "photometric": args.role == "judge", "train_images": len(x_train), "test_images": len(x_test),
+            "photometric": args.role == "judge", "shift_background": background,
+            "train_images": len(x_train), "test_images": len(x_test),
             "test_accuracy": round(test_acc, 4), "train_accuracy_first_5000": round(train_acc, 4),
             "data": text, "data_source": source, "train_seconds": round(seconds, 1),
             "hardware": hardware_summary(device), "torch": torch.__version__,
@@ -180,5 +183,5 @@ COMMANDS = (
             "quality metrics of a checkpoint from both metric classifiers (Fréchet distance, class accuracy "
             "and coverage), toy modes"),
     Command("train-classifier", _classifier_args, run_train_classifier,
-            "train a metric classifier for mnist or fashion: the classifier or the judge"),
+            "train a metric classifier for mnist, fashion or emoji: the classifier or the judge"),
 )

@@ -55,9 +55,11 @@ class ClassifierSplit:
 
 
 def classifier_split(dataset: str, role: str = "classifier", data_dir: str | None = None) -> ClassifierSplit:
-    """The split of `role` ("classifier" or "judge") for mnist or fashion; honest about what was held out."""
+    """The split of `role` ("classifier" or "judge") for mnist, fashion or emoji; honest about what was held out."""
     if role not in ("classifier", "judge"):
         raise ValueError(f"unknown classifier role {role!r}; choose classifier or judge")
+    if dataset == "emoji":
+        return _emoji_split(role)
     train = load_dataset(dataset, data_dir, split="train")
     x, y = train.images, train.labels
     if train.note:  # only one split on disk (MNIST here): cut both classifiers' sets from it
@@ -86,3 +88,17 @@ def classifier_split(dataset: str, role: str = "classifier", data_dir: str | Non
             "both classifiers and from GAN training)")
     return ClassifierSplit(x[part], y[part], test.images, test.labels, text, train.source,
                            torch.arange(len(x))[part], torch.arange(len(test.images)))
+
+
+def _emoji_split(role: str) -> ClassifierSplit:
+    """Emoji: both classifiers are tested on the fixed 10% test split, which the GANs never see; the classifier
+    trains on the whole train split, the judge on three quarters of it (every image but each fourth)."""
+    train, test = load_dataset("emoji", split="train"), load_dataset("emoji", split="test")
+    every = torch.arange(len(train.images))
+    train_idx = every if role == "classifier" else every[every % 4 != 3]
+    part = "all" if role == "classifier" else "three quarters (all but every fourth image)"
+    text = (f"trained on {part} of the {len(every)}-emoji train split ({len(train_idx)} images), tested on the "
+            f"{len(test.images)}-emoji test split (a fixed 10% by a hash of each emoji's code points, held out from "
+            "both classifiers and from GAN training)")
+    return ClassifierSplit(train.images[train_idx], train.labels[train_idx], test.images, test.labels, text,
+                           train.source, train_idx, torch.arange(len(test.images)))
