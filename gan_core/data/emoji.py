@@ -123,22 +123,33 @@ def _verified_download(url: str, sha512_b64: str, timeout: float = 60.0) -> byte
 
 
 def images_from_npm_tarball(data: bytes) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Read emoji.json and the 64 x 64 PNGs straight from the tarball's bytes (nothing is extracted to disk)."""
+    """Read emoji.json and the 64 x 64 PNGs straight from the tarball's bytes (nothing is extracted to disk).
+
+    One streaming pass keeps the catalogue and the 64-pixel PNGs in memory: seeking back and forth in a gzipped
+    tarball decompresses it again from the start for each file.
+    """
     from PIL import Image
 
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        catalogue = json.load(tar.extractfile("package/emoji.json"))
-        members = {m.name: m for m in tar.getmembers() if m.isfile() and m.name.startswith("package/img/google/64/")}
-        images, labels, codes = [], [], []
-        for item in sorted(catalogue, key=lambda e: e.get("sort_order", 0)):
-            group = item.get("category")
-            member = members.get(f"package/img/google/64/{item.get('image')}")
-            if group not in EMOJI_GROUPS or member is None or not item.get("has_img_google", True):
+    catalogue, pngs = None, {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r|gz") as tar:
+        for member in tar:
+            if not member.isfile():
                 continue
-            with Image.open(tar.extractfile(member)) as im:
-                images.append(_fit_on_tile(im.convert("RGBA")))
-            labels.append(EMOJI_GROUPS.index(group))
-            codes.append(item["unified"].replace("-", " "))
+            if member.name == "package/emoji.json":
+                catalogue = json.load(tar.extractfile(member))
+            elif member.name.startswith("package/img/google/64/") and member.size < 1 << 20:
+                pngs[member.name.rsplit("/", 1)[1]] = tar.extractfile(member).read()
+    if catalogue is None:
+        raise ValueError("the tarball has no package/emoji.json")
+    images, labels, codes = [], [], []
+    for item in sorted(catalogue, key=lambda e: e.get("sort_order", 0)):
+        group, png = item.get("category"), pngs.get(str(item.get("image")))
+        if group not in EMOJI_GROUPS or png is None or not item.get("has_img_google", True):
+            continue
+        with Image.open(io.BytesIO(png)) as im:
+            images.append(_fit_on_tile(im.convert("RGBA")))
+        labels.append(EMOJI_GROUPS.index(group))
+        codes.append(item["unified"].replace("-", " "))
     return np.stack(images), np.array(labels, dtype=np.int64), codes
 
 
