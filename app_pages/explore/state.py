@@ -4,17 +4,26 @@
 browser's element carry; it is parsed from and written to the URL query string here.
 
 A link such as `?model=mnist-cgan&seed=7&class=3&trunc=0.8&z=0:1.25,5:-0.5&dir=0:1.5` reopens
-the same image. Everything in a query string is untrusted: each value is checked, and a bad
+the same image. After a drawing or an uploaded image was projected (projection_view.py), the z the
+sliders move around is the projection's, not the seed's: the link carries it as `base=`, the whole z
+in float16, base64url (171 characters for a 64-entry z; about a third of the same numbers written as
+decimals). The view keeps exactly those float16 values, so the link reopens the same image; the
+drawing itself, its distance and its nearest training image stay in the session that made them.
+
+Everything in a query string is untrusted: each value is checked, and a bad
 one falls back to its default with a notice the page shows. The model is only ever looked up
 by name among the models the session may open — it is never used as a path.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import torch
 
 from app_pages.explore.compute import DIR_LIMIT, SEED_MAX, TRUNC_RANGE, Z_LIMIT
@@ -33,6 +42,44 @@ class ModelInfo:
     n_directions: int = N_DIRECTIONS
 
 
+@dataclass(frozen=True)
+class LatentBase:
+    """A z found by projecting the student's drawing or image: the z sliders move around it instead of the seed's.
+
+    Its values are float16 numbers (kept as Python floats), so the link's `base=` holds them exactly.
+    """
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of(cls, z: torch.Tensor) -> LatentBase:
+        """A found z (1-D), clipped to the sliders' range and rounded to float16."""
+        half = z.detach().float().cpu().clamp(-Z_LIMIT, Z_LIMIT).numpy().astype(np.float16)
+        return cls(tuple(float(v) for v in half))
+
+    def tensor(self) -> torch.Tensor:
+        return torch.tensor(self.values, dtype=torch.float32)
+
+    def token(self) -> str:
+        """The link's form: little-endian float16 bytes, base64url without padding."""
+        raw = np.asarray(self.values, dtype="<f2").tobytes()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    @classmethod
+    def parse(cls, text: str, z_dim: int) -> LatentBase | None:
+        """The base a link's `base=` names, or None when it is not z_dim finite float16 values in the range."""
+        try:
+            raw = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) != 2 * z_dim:
+            return None
+        values = np.frombuffer(raw, dtype="<f2").astype(np.float64)
+        if not np.all(np.isfinite(values)) or np.abs(values).max(initial=0.0) > Z_LIMIT:
+            return None
+        return cls(tuple(float(v) for v in values))
+
+
 @dataclass
 class ExploreState:
     model: str
@@ -41,6 +88,16 @@ class ExploreState:
     truncation: float = 1.0
     z: dict[int, float] = field(default_factory=dict)  # latent dims the user moved: dim -> value
     dirs: dict[int, float] = field(default_factory=dict)  # direction index -> amount in sigmas
+    base: LatentBase | None = None  # a projected drawing's z, which replaces the seed's as what the sliders edit
+
+
+def computed_view(view: ExploreState) -> ExploreState:
+    """The view as compute.py reads it (seed + edits): a projected base is written over every entry of the
+    seed's z, with the student's edits on top. One z either way, so the sample, D(x), the class grid and
+    the downloads need no second path for a drawing."""
+    if view.base is None:
+        return view
+    return replace(view, z={**dict(enumerate(view.base.values)), **view.z}, base=None)
 
 
 @dataclass
@@ -62,6 +119,44 @@ class Sample:
     cls: int | None
     x: torch.Tensor  # the generator's output, 1 x C x H x W (or 1 x 2 for a toy)
     p: float | None  # D(x), None without a discriminator
+
+
+@dataclass
+class Neighbour:
+    """The training image nearest to the student's drawing (the memorisation check's index and distance)."""
+
+    image: torch.Tensor  # 1 x C x H x W in [-1, 1]
+    label: str | None  # its class name, when the dataset has classes
+    distance: float
+    typical: float  # a real training image's typical distance to its nearest other one
+    space: str  # "classifier features" or "pixels"
+
+
+@dataclass
+class ProjectionResult:
+    """A drawing or upload projected into the model: what the result panel shows beside the student's image."""
+
+    model: str
+    source: str  # "your drawing" or the uploaded file's name
+    target: torch.Tensor  # 1 x C x H x W in [-1, 1]: the student's image as the model sees it
+    image: torch.Tensor  # 1 x C x H x W: G(z, class) at the found z (the float16 base)
+    base: LatentBase
+    cls: int | None
+    distance: float  # the projection's pixel + feature distance (lower is closer)
+    pixel_distance: float  # mean squared pixel error in [-1, 1] units
+    p: float | None  # D(x) of the projection
+    seconds: float
+    neighbour: Neighbour | None
+    neighbour_note: str | None = None  # why there is no nearest training image
+
+
+@dataclass
+class PendingImage:
+    """An image a student drew or uploaded, checked and waiting to be projected on this run."""
+
+    image: Any  # PIL.Image.Image, decoded and checked by gan_core.io.safety
+    source: str
+    nonce: int | None = None  # the browser's nonce for a drawing: the projected view is then its state
 
 
 @dataclass
@@ -87,6 +182,10 @@ class ExplorePage:
     pool: list[int] = field(default_factory=list)  # random seeds whose z the browser holds
     ack: int = 0  # the nonce of the browser's last state taken
     browser_notices: list[str] = field(default_factory=list)  # values of the browser's state that fell back
+    pending: PendingImage | None = None  # a drawing or upload to project on this run (projection_view.py)
+    projection: ProjectionResult | None = None  # the last projection, shown while the view keeps its base
+    projection_message: tuple[str, str] | None = None  # ("error" | "info", text) about the last drawing/upload
+    sketch_reply: dict[str, Any] | None = None  # the browser's answer to its last drawing: nonce, error, text
 
 
 def _fmt(value: float) -> str:
@@ -105,6 +204,8 @@ def to_query(state: ExploreState, info: ModelInfo | None = None) -> dict[str, st
     dirs = {k: v for k, v in state.dirs.items() if abs(v) > 1e-9}
     if dirs:
         q["dir"] = ",".join(f"{k}:{_fmt(v)}" for k, v in sorted(dirs.items()))
+    if state.base is not None:
+        q["base"] = state.base.token()
     return q
 
 
@@ -198,4 +299,11 @@ def parse_query(params: Mapping[str, Any], models: list[str], default_model: str
     dir_text = _one(params, "dir")
     if dir_text:
         state.dirs = _pairs(dir_text, "direction", min(meta.n_directions, meta.z_dim), DIR_LIMIT, notices)
+    base_text = _one(params, "base")
+    if base_text:
+        state.base = LatentBase.parse(base_text, meta.z_dim)
+        if state.base is None:
+            notices.append(f"Ignored the drawing's latent {_show(base_text)} in the link: for {model} it is "
+                           f"{meta.z_dim} float16 numbers in [-{Z_LIMIT:g}, {Z_LIMIT:g}], base64url-encoded. "
+                           f"Showing seed {state.seed}'s own z.")
     return state, notices

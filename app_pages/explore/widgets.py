@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
+import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages.explore import compute as ec
@@ -53,10 +54,12 @@ def clear_sliders() -> None:
 def apply_view(page: ExplorePage, view: ExploreState) -> None:
     """Make `view` the page's, and show it in the server path's widgets (before they are drawn)."""
     if view.seed != page.view.seed or view.model != page.view.model or view.z != page.view.z \
-            or view.dirs != page.view.dirs:
+            or view.dirs != page.view.dirs or view.base != page.view.base:
         clear_sliders()  # the sliders start again from the new view's values
     page.view = view
-    ss.ex_model, ss.ex_seed_text, ss.ex_class, ss.ex_trunc = view.model, str(view.seed), view.cls, view.truncation
+    if ss.get("ex_model") != view.model:  # a projection (in the page body, after the model box) keeps the model
+        ss.ex_model = view.model
+    ss.ex_seed_text, ss.ex_class, ss.ex_trunc = str(view.seed), view.cls, view.truncation
     ss.pop("ex_dims", None)
     page.dims = shown_dims(view.z) if any(d >= SHOWN_DIMS for d in view.z) else None  # a later edited dim shows
 
@@ -117,8 +120,13 @@ def on_model_change(page: ExplorePage) -> None:
 
 
 def set_seed(page: ExplorePage, seed: int) -> None:
-    """A new seed means a new z: the sliders show its values, not the old edits."""
-    apply_view(page, replace(page.view, seed=seed, z={}, dirs={}))
+    """A new seed means a new z: the sliders show its values, not the old edits (nor a drawing's z)."""
+    apply_view(page, replace(page.view, seed=seed, z={}, dirs={}, base=None))
+
+
+def base_latent(gan: GAN, view: ExploreState) -> torch.Tensor:
+    """The z the sliders move around: a projected drawing's, else the seed's (compute.base_latent)."""
+    return view.base.tensor() if view.base is not None else ec.base_latent(gan, view.seed)
 
 
 def on_seed_text(page: ExplorePage) -> None:
@@ -155,7 +163,8 @@ def on_random(page: ExplorePage) -> None:
 
 
 def on_reset(page: ExplorePage) -> None:
-    """Back to the seed's own sample: latent edits, directions and truncation undone."""
+    """Back to the seed's own sample (or the drawing's projection): latent edits, directions and truncation
+    undone."""
     page.notices = []
     apply_view(page, replace(page.view, truncation=1.0, z={}, dirs={}))
 
@@ -218,8 +227,8 @@ def on_upload(page: ExplorePage) -> None:
 
 def share_caption(model: str) -> str:
     """The line under the page: what a copied link reopens, and for whom (a session model is not shared)."""
-    text = ("Share: the address bar holds this page's state (model, seed, class, sliders, truncation) — copy "
-            "the link to reopen this exact image.")
+    text = ("Share: the address bar holds this page's state (model, seed, class, sliders, truncation, and the z "
+            "of a projected drawing) — copy the link to reopen this exact image.")
     if model.startswith("session: "):
         text += (f" Note: {model.removeprefix('session: ')} is only on this server, in this browser session. "
                  f"The link reopens it only here; anyone else who opens it gets {DEFAULT_MODEL} instead. To share "
