@@ -24,23 +24,26 @@ from torch import nn
 from gan_core.io.checkpoint import PRETRAINED_DIR, CheckpointError, atomic_write_bytes, checkpoint_paths
 
 CLASSIFIER_FORMAT = "gan_core.classifier/1"
-CLASSIFIER_DATASETS = ("mnist", "fashion")
+CLASSIFIER_DATASETS = ("mnist", "fashion", "emoji")
 CLASSIFIER_ROLES = ("classifier", "judge")  # pretrained/{dataset}-{role}.*
 FEATURE_DIM = 128
+IMAGE_SIZE = 28  # the side a classifier sees unless told (MNIST, Fashion-MNIST); emoji's are 32
 
 
 class ImageClassifier(nn.Module):
-    """What both classifiers share: `body` maps 28 x 28 images to `feature_dim` features, `head` to class logits."""
+    """What both classifiers share: `body` maps image_size x image_size images to `feature_dim` features, `head`
+    to class logits."""
 
     feature_dim: int
+    image_size: int
     body: nn.Module
     dropout: nn.Module
     head: nn.Module
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """N x feature_dim features of N x C x H x W images in [-1, 1] (resized to 28 x 28 first)."""
-        if x.shape[-2:] != (28, 28):
-            x = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
+        """N x feature_dim features of N x C x H x W images in [-1, 1] (resized to the classifier's size first)."""
+        if x.shape[-2:] != (self.image_size, self.image_size):
+            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False)
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -52,13 +55,13 @@ class SmallCNN(ImageClassifier):
 
     feature_dim = FEATURE_DIM
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = IMAGE_SIZE) -> None:
         super().__init__()
-        self.num_classes, self.in_channels = num_classes, in_channels
+        self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
         self.body = nn.Sequential(
             nn.Conv2d(in_channels, 32, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, FEATURE_DIM), nn.ReLU(inplace=True))
+            nn.Flatten(), nn.Linear(64 * (image_size // 4) ** 2, FEATURE_DIM), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(FEATURE_DIM, num_classes)
 
@@ -73,13 +76,13 @@ class VGGStyleCNN(ImageClassifier):
 
     feature_dim = 96
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = IMAGE_SIZE) -> None:
         super().__init__()
-        self.num_classes, self.in_channels = num_classes, in_channels
+        self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
 
         def block(c_in: int, c_out: int) -> list[nn.Module]:
             return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-        self.body = nn.Sequential(  # 28 -> 14 -> 7 -> 3: the last layer sees the whole digit before pooling
+        self.body = nn.Sequential(  # 28 -> 14 -> 7 -> 3 (32 -> 16 -> 8 -> 4): the last layer sees the whole image
             *block(in_channels, 24), *block(24, 24), nn.MaxPool2d(2),
             *block(24, 48), *block(48, 48), nn.MaxPool2d(2),
             *block(48, self.feature_dim), nn.MaxPool2d(2),
@@ -93,17 +96,20 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {"SmallCNN": SmallCNN, "VGGStyleCNN"
 Classifier = SmallCNN | VGGStyleCNN
 
 
-def build_classifier(architecture: str, num_classes: int = 10, in_channels: int = 1) -> Classifier:
-    """A fresh classifier of a registered architecture (raises ValueError for an unknown name)."""
+def build_classifier(architecture: str, num_classes: int = 10, in_channels: int = 1,
+                     image_size: int = IMAGE_SIZE) -> Classifier:
+    """A fresh classifier of a registered architecture (raises ValueError for an unknown name or size)."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown classifier architecture {architecture!r}; choose from {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[architecture](num_classes, in_channels)
+    if image_size % 4 or not 8 <= image_size <= 128:
+        raise ValueError(f"a classifier's image size must be a multiple of 4 in 8..128, got {image_size}")
+    return ARCHITECTURES[architecture](num_classes, in_channels, image_size)
 
 
-def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
-    """Random translation by up to max_shift pixels (zero = background -1 padding)."""
+def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2, background: float = -1.0) -> torch.Tensor:
+    """Random translation by up to max_shift pixels, padded with the background (-1 black, +1 white: emoji)."""
     n, _, h, w = x.shape
-    padded = F.pad(x, [max_shift] * 4, value=-1.0)
+    padded = F.pad(x, [max_shift] * 4, value=background)
     dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
     dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=generator)
     rows = (dy.view(n, 1) + torch.arange(h).view(1, h)).to(x.device)
@@ -113,9 +119,10 @@ def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> t
     return out.permute(0, 3, 1, 2).contiguous()
 
 
-def _photometric(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Half the images get a brighter background and less contrast: x -> (x + 1) * c - 1 + b, then clamped.
+def _photometric(x: torch.Tensor, generator: torch.Generator, background: float = -1.0) -> torch.Tensor:
+    """Half the images get a greyer background and less contrast: x -> (x - bg) * c + bg + b toward grey, clamped.
 
+    (bg is the background, -1 for MNIST's black, where this is (x + 1) * c - 1 + b; +1 for emoji's white.)
     GAN samples often have a grey background: a classifier meant to say whether a digit is recognisable
     must not fail on that alone (without this, the judge failed on most real digits whose background was
     raised by 0.2). Only global brightness and contrast change, never the shapes, and no pixel noise is
@@ -127,7 +134,8 @@ def _photometric(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     lift = (torch.rand(shape, generator=generator) < 0.5).float()
     contrast = 1 - 0.3 * torch.rand(shape, generator=generator) * lift
     offset = 0.5 * torch.rand(shape, generator=generator) * lift
-    return ((x + 1) * contrast.to(x.device) - 1 + offset.to(x.device)).clamp(-1, 1)
+    toward_grey = -1.0 if background >= 0 else 1.0
+    return ((x - background) * contrast.to(x.device) + background + toward_grey * offset.to(x.device)).clamp(-1, 1)
 
 
 def _dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -138,10 +146,12 @@ def _dropout(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Ten
 
 def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int = 2000,
                      batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: str | torch.device = "cpu",
-                     augment: bool = False, architecture: str = "SmallCNN", photometric: bool = False) -> Classifier:
-    """Train a classifier on in-memory images (N x C x 28 x 28 in [-1, 1]) by random index batches.
+                     augment: bool = False, architecture: str = "SmallCNN", photometric: bool = False,
+                     background: float = -1.0) -> Classifier:
+    """Train a classifier on in-memory images (N x C x H x W in [-1, 1]) by random index batches.
 
-    `augment`: random shifts of up to 2 pixels; `photometric`: background and contrast changes.
+    `augment`: random shifts of up to 2 pixels, padded with `background`; `photometric`: background and
+    contrast changes.
 
     Adam with a cosine learning-rate decay; returns the model in eval mode.
     """
@@ -156,7 +166,7 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
     # where the global one would have been, so a seed gives the same classifier as before.
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)
-        model = build_classifier(architecture, num_classes, images.shape[1])
+        model = build_classifier(architecture, num_classes, images.shape[1], images.shape[-1])
         dropout_gen = torch.Generator()
         dropout_gen.set_state(torch.get_rng_state())
     if device.type != "cpu":
@@ -170,9 +180,9 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, num_classes: in
         idx = torch.randint(len(images), (min(batch_size, len(images)),), generator=gen).to(device)
         x = images[idx]
         if augment:
-            x = _shift(x, gen)
+            x = _shift(x, gen, background=background)
         if photometric:
-            x = _photometric(x, gen)
+            x = _photometric(x, gen, background)
         logits = model.head(_dropout(model.features(x), model.dropout.p, dropout_gen))
         loss = F.cross_entropy(logits, labels[idx])
         opt.zero_grad(set_to_none=True)
@@ -210,7 +220,8 @@ def save_classifier(model: Classifier, path: str | os.PathLike, meta: dict[str, 
     weights_path, json_path = checkpoint_paths(path)
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     meta = dict(meta, kind="classifier", format=CLASSIFIER_FORMAT, architecture=type(model).__name__,
-                num_classes=model.num_classes, in_channels=model.in_channels, feature_dim=model.feature_dim,
+                num_classes=model.num_classes, in_channels=model.in_channels, image_size=model.image_size,
+                feature_dim=model.feature_dim,
                 tensors={k: list(v.shape) for k, v in tensors.items()})
     meta.pop("model", None)
     atomic_write_bytes(weights_path, save_safetensors_bytes(tensors, metadata={"format": CLASSIFIER_FORMAT}))
@@ -232,7 +243,7 @@ def load_classifier_file(path: str | os.PathLike, device: str | torch.device = "
         raise CheckpointError(f"{json_path.name} does not describe a classifier")
     try:
         model = build_classifier(str(meta.get("architecture", "SmallCNN")), int(meta.get("num_classes", 10)),
-                                 int(meta.get("in_channels", 1)))
+                                 int(meta.get("in_channels", 1)), int(meta.get("image_size", IMAGE_SIZE)))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{json_path.name}: {exc}") from None
     try:
@@ -242,7 +253,8 @@ def load_classifier_file(path: str | os.PathLike, device: str | torch.device = "
     expected = model.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):
         raise CheckpointError(f"{weights_path.name}: tensor shapes do not match a {type(model).__name__} "
-                              f"with {model.num_classes} classes and {model.in_channels} channels")
+                              f"with {model.num_classes} classes, {model.in_channels} channels and "
+                              f"{model.image_size} x {model.image_size} images")
     model.load_state_dict(tensors, strict=True)
     model.meta = meta  # type: ignore[attr-defined]
     return model.to(torch.device(device)).eval()
@@ -258,5 +270,5 @@ def classifier_path(dataset: str, role: str = "classifier") -> Path:
 
 
 def load_classifier(dataset: str, device: str | torch.device = "cpu", role: str = "classifier") -> Classifier:
-    """A shipped classifier for "mnist" or "fashion" (pretrained/{dataset}-{role}.*), in eval mode."""
+    """A shipped classifier for "mnist", "fashion" or "emoji" (pretrained/{dataset}-{role}.*), in eval mode."""
     return load_classifier_file(classifier_path(dataset, role), device)
