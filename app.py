@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.explore.warm_up import warm_up_once
 from app_shared.housekeeping import keep_heap_frozen
 from app_shared.jobs import browser_session_id
 from app_shared.session_janitor import session_janitor
@@ -32,6 +33,7 @@ PAGES = [
     st.Page("app_pages/apply/page.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]
 
+warm_up_once()  # Explore's default model, its directions and the shipped browser files, in a background thread
 session_janitor().seen(browser_session_id())  # a closed tab's memory is given back after a while
 try:
     st.navigation(PAGES).run()

@@ -14,7 +14,16 @@ import torch
 import gan_core.io.onnx_export as onnx_export
 from gan_core.cli.main import main as cli_main
 from gan_core.io.checkpoint import GAN, PRETRAINED_DIR, list_pretrained, load_checkpoint, save_checkpoint
-from gan_core.io.onnx_export import ExportError, export_generator, onnx_session, run_onnx, write_onnx
+from gan_core.io.images import to_uint8
+from gan_core.io.onnx_export import (
+    FLOAT16_TOLERANCE,
+    ExportError,
+    export_generator,
+    float16_weights,
+    onnx_session,
+    run_onnx,
+    write_onnx,
+)
 from gan_core.io.safety import load_uploaded_checkpoint
 from gan_core.nn.models import CONDITIONAL_MODELS, MODEL_NAMES, build_models
 
@@ -120,6 +129,57 @@ def test_shipped_models_export_within_tolerance(name):
     assert_matches_torch(gan, model, batches=(16, 1))
     print(f"{name}: {len(model.data)} bytes, max abs diff {model.max_abs_diff:.3g}, "
           f"{model.export_seconds:.2f} s ({model.exporter})")
+
+
+def max_pixel_diff(gan, model, n: int = 16) -> int:
+    """The largest difference, on 0..255, between the export's pictures and torch's for n random inputs."""
+    feed = inputs_for(gan, n, seed=99)
+    got, expected = run_onnx(onnx_session(model.data), feed), torch_output(gan, feed)
+    return int(np.abs(to_uint8(got).astype(int) - to_uint8(expected).astype(int)).max())
+
+
+def test_float16_tolerance_keeps_pixels_within_one_grey_level():
+    """The limit's reasoning: outputs within it of torch's round to at most one grey level away."""
+    x = np.linspace(-1, 1, 20_001, dtype=np.float32)[None, None, None, :]
+    for shift in (FLOAT16_TOLERANCE, -FLOAT16_TOLERANCE):
+        moved = np.clip(x + np.float32(shift * 0.999), -1, 1)
+        assert np.abs(to_uint8(moved).astype(int) - to_uint8(x).astype(int)).max() == 1
+
+
+@pytest.mark.parametrize("name", ["dcgan", "cgan-mlp"])
+def test_float16_weights_halve_the_file_and_keep_the_pictures(name, tmp_path):
+    import onnx
+    gan = tiny_gan(name, tmp_path, z_dim=16)
+    full = export_generator(gan)
+    half = float16_weights(gan, full)
+    assert half.weights == "float16" and full.weights == "float32"
+    assert half.sha256 == hashlib.sha256(half.data).hexdigest() != full.sha256
+    assert len(half.data) < 0.65 * len(full.data), (len(half.data), len(full.data))
+    graph = onnx.load_from_string(half.data).graph
+    stored = {t.name: t.data_type for t in graph.initializer}
+    assert sum(t == onnx.TensorProto.FLOAT16 for t in stored.values()) >= 2
+    casts = [node for node in graph.node if node.op_type == "Cast"]
+    assert all(node.input[0] in stored and stored[node.input[0]] == onnx.TensorProto.FLOAT16 for node in casts)
+    assert 0 < half.max_abs_diff <= FLOAT16_TOLERANCE, "float16 weights round, but within the limit"
+    assert_matches_torch(gan, half, tolerance=FLOAT16_TOLERANCE)
+    assert max_pixel_diff(gan, half) <= 1, "at most one grey level from torch's pictures"
+
+
+def test_float16_weights_beyond_the_tolerance_are_refused(tmp_path):
+    gan = tiny_gan("dcgan", tmp_path, z_dim=16)
+    with pytest.raises(ExportError, match="float16 export of .* differs from torch"):
+        float16_weights(gan, export_generator(gan), tolerance=1e-7)
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if not n.startswith("ring8")])
+def test_shipped_image_models_keep_their_pixels_with_float16_weights(name):
+    """The browser gets these files (app_pages/explore/browser_model.py): half the bytes, within a grey level."""
+    gan = load_checkpoint(PRETRAINED_DIR / f"{name}.safetensors")
+    full = export_generator(gan)
+    half = float16_weights(gan, full)
+    assert len(half.data) <= 0.51 * len(full.data)
+    assert half.max_abs_diff <= FLOAT16_TOLERANCE
+    assert max_pixel_diff(gan, half, n=64) <= 1
 
 
 def test_a_model_whose_parity_fails_is_refused(fresh_cache, tmp_path, monkeypatch):

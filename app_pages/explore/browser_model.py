@@ -8,9 +8,14 @@ draws samples, the class grid and the class-to-class strip. The file is written 
 static/models/<sha256>.onnx (Streamlit's static serving sends it as /app/static/models/...), and the
 browser keeps it by that hash, so a rerun never sends weights again.
 
-An export takes 4-20 s on a 2-core server, so each one is also remembered on disk: a small
-static/models/<model key>.json names the file made for that model (key: architecture and checkpoint
-hash, gan_core.io.onnx_export.weights_key), and a restarted server reuses it without exporting again.
+An image model's file stores its weights as float16 (gan_core.io.onnx_export.float16_weights: half the
+bytes, float32 arithmetic) when its outputs stay within half a grey level of torch's; otherwise, and for
+the toy models (a few KB anyway), float32.
+
+An export takes seconds, so each one is also remembered on disk: a small static/models/<model key>.json
+names the file made for that model (key: architecture and checkpoint hash,
+gan_core.io.onnx_export.weights_key), and a restarted server reuses it without exporting again.
+`warm_up` makes the shipped models' files in a background thread when the server starts.
 """
 from __future__ import annotations
 
@@ -27,15 +32,16 @@ from torch import nn
 
 from gan_core import GAN
 from gan_core.io.checkpoint import atomic_write_bytes
-from gan_core.io.onnx_export import ExportError, export_generator, weights_key
+from gan_core.io.onnx_export import ExportError, OnnxModel, export_generator, float16_weights, weights_key
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # Streamlit serves it: beside app.py
 MODELS_DIR = STATIC_DIR / "models"
 MAX_KEPT_FILES = 48  # session checkpoints add files; the oldest beyond this are deleted
-INDEX_VERSION = 1  # bump when the browser file's inputs change (the index then misses and re-exports)
+INDEX_VERSION = 2  # bump when the browser file's inputs change (the index then misses and re-exports)
 _write_lock = threading.Lock()
+_export_lock = threading.Lock()  # one export at a time in this process
 
 __all__ = ["BrowserModel", "ExportError", "browser_model", "MODELS_DIR", "STATIC_DIR"]
 
@@ -50,6 +56,7 @@ class BrowserModel:
     output: str  # "images" or "points"
     embedding: np.ndarray | None  # classes x E float32 (conditional models), appended to z as input
     max_abs_diff: float  # the export's parity with torch
+    weights: str = "float32"  # how the file stores the weights: "float32" or "float16"
 
 
 class _EmbeddingInput(nn.Module):
@@ -106,17 +113,37 @@ def browser_model(gan: GAN) -> BrowserModel:
     index = MODELS_DIR / f"v{INDEX_VERSION}-{weights_key(runnable)}.json"
     known = _read_index(index)
     if known is None:
-        exported = export_generator(runnable)  # one at a time, cached in-process (its own lock)
-        path = MODELS_DIR / f"{exported.sha256}.onnx"
-        known = {"sha256": exported.sha256, "size": len(exported.data), "output": exported.output_name,
-                 "max_abs_diff": exported.max_abs_diff}
-        with _write_lock:
-            atomic_write_bytes(path, exported.data)
-            atomic_write_bytes(index, json.dumps(known).encode())
-            _prune(keep={path, index})
-        logger.info("wrote %s for %s (%d bytes)", path.name, gan.name, len(exported.data))
+        with _export_lock:  # a second caller for the same model (the warm-up, another tab) finds the first's file
+            known = _read_index(index) or _export_and_write(runnable, index)
     return BrowserModel(f"app/static/models/{known['sha256']}.onnx", known["sha256"], int(known["size"]),
-                        known["output"], None if table is None else table.numpy(), float(known["max_abs_diff"]))
+                        known["output"], None if table is None else table.numpy(), float(known["max_abs_diff"]),
+                        str(known.get("weights", "float32")))
+
+
+def _export_and_write(runnable: GAN, index: Path) -> dict:
+    """Export (gan_core.io.onnx_export), write the file and its record; returns the record."""
+    exported = export_generator(runnable)  # cached in-process by weights
+    if runnable.kind == "image":
+        exported = _smaller(runnable, exported)
+    path = MODELS_DIR / f"{exported.sha256}.onnx"
+    known = {"sha256": exported.sha256, "size": len(exported.data), "output": exported.output_name,
+             "max_abs_diff": exported.max_abs_diff, "weights": exported.weights}
+    with _write_lock:
+        atomic_write_bytes(path, exported.data)
+        atomic_write_bytes(index, json.dumps(known).encode())
+        _prune(keep={path, index})
+    logger.info("wrote %s for %s (%d bytes, %s weights)", path.name, runnable.name, len(exported.data),
+                exported.weights)
+    return known
+
+
+def _smaller(gan: GAN, exported: OnnxModel) -> OnnxModel:
+    """The float16-weights file when its parity allows (half the bytes to download), else the float32 one."""
+    try:
+        return float16_weights(gan, exported)
+    except ExportError as exc:
+        logger.info("%s keeps float32 weights in the browser: %s", gan.name, exc)
+        return exported
 
 
 def _read_index(index: Path) -> dict | None:

@@ -6,6 +6,10 @@ use outside the app. Inputs are "z" (float32, N x z_dim) and, for conditional mo
 models, "points" (N x 2). The exported generator is the one GAN.generate runs (a checkpoint
 stores the EMA generator when training kept one). Exports are cached in-process by a hash of the
 weights and the architecture, so a Streamlit rerun never exports the same model twice.
+
+`float16_weights` makes the file half as big for the browser: the weights are stored as float16 and
+cast back to float32 as the model loads, so every operation still computes in float32. It is used only
+when its outputs stay within FLOAT16_TOLERANCE of torch's.
 """
 from __future__ import annotations
 
@@ -29,6 +33,11 @@ from gan_core.io.checkpoint import GAN, atomic_write_bytes
 logger = logging.getLogger(__name__)
 
 DEFAULT_TOLERANCE = 1e-4
+# A pixel is rint((x + 1) * 127.5): outputs within half a grey level (0.5 / 127.5 in [-1, 1] units) of
+# torch's round to at most 1 of 255 away from the server's image, which leaves room for inputs outside the
+# parity batches under the explorer's 2-of-255 limit.
+FLOAT16_TOLERANCE = 0.5 / 127.5
+FLOAT16_MIN_ELEMENTS = 64  # smaller float tensors (biases of tiny layers, scalars, epsilons) stay float32
 PARITY_BATCHES = (8, 3)  # two batch sizes, so a batch size baked into the graph is caught
 PARITY_SEED = 1234
 CACHE_SIZE = 16
@@ -50,6 +59,7 @@ class OnnxModel:
     max_abs_diff: float
     exporter: str = "dynamo"  # "dynamo" or "torchscript" (the fallback)
     export_seconds: float = 0.0  # export + parity check, measured when it was not a cache hit
+    weights: str = "float32"  # how the weights are stored: "float32", or "float16" (float16_weights)
 
 
 class _ExportedGenerator(torch.nn.Module):
@@ -108,6 +118,27 @@ def weights_key(gan: GAN) -> str:
         digest.update(str(tuple(tensor.shape)).encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def float16_weights(gan: GAN, model: OnnxModel, *, tolerance: float = FLOAT16_TOLERANCE) -> OnnxModel:
+    """model with its float32 weights stored as float16 and cast back to float32 in the graph (about half
+    the bytes; the computation stays float32), checked against torch like any export.
+
+    Raises ExportError when the outputs differ from torch by more than tolerance, or when no weight could
+    be stored as float16 (values beyond float16's range stay float32).
+    """
+    started = time.perf_counter()
+    data = _cast_weights_to_float16(model.data)
+    if data is None:
+        raise ExportError(f"{gan.name} has no float32 weights that float16 can hold")
+    max_diff = _parity(gan, data, model.input_names)
+    if not max_diff <= tolerance:
+        raise ExportError(f"the float16 export of {gan.name} differs from torch by up to {max_diff:.3g} "
+                          f"(the limit is {tolerance:.3g}), so it was not used")
+    logger.info("%s with float16 weights: %d bytes (float32: %d), max abs diff %.3g", gan.name, len(data),
+                len(model.data), max_diff)
+    return OnnxModel(data, hashlib.sha256(data).hexdigest(), model.input_names, model.output_name, max_diff,
+                     model.exporter, model.export_seconds + time.perf_counter() - started, "float16")
 
 
 def write_onnx(model: OnnxModel, out_dir: Path, name: str) -> Path:
@@ -192,6 +223,39 @@ def _parity(gan: GAN, data: bytes, input_names: tuple[str, ...]) -> float:
             return float("inf")
         worst = max(worst, float(np.abs(got.astype(np.float64) - expected).max()))
     return worst
+
+
+def _cast_weights_to_float16(data: bytes) -> bytes | None:
+    """The model with each large float32 initializer stored as float16 and a Cast back to float32 in front
+    of its users (same name, so no other node changes); None when no initializer qualified."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load_from_string(data)
+    graph = model.graph
+    graph_inputs = {value.name for value in graph.input}
+    casts, kept = [], []
+    for tensor in graph.initializer:
+        if tensor.data_type != onnx.TensorProto.FLOAT or tensor.name in graph_inputs:
+            kept.append(tensor)
+            continue
+        values = numpy_helper.to_array(tensor)
+        if values.size < FLOAT16_MIN_ELEMENTS or not np.all(np.abs(values) <= np.finfo(np.float16).max):
+            kept.append(tensor)
+            continue
+        stored = f"{tensor.name}.float16"
+        kept.append(numpy_helper.from_array(values.astype(np.float16), stored))
+        casts.append(helper.make_node("Cast", [stored], [tensor.name], to=onnx.TensorProto.FLOAT,
+                                      name=f"{tensor.name}.to_float32"))
+    if not casts:
+        return None
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)  # the casts first: the graph stays in topological order
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 def onnx_session(data: bytes):

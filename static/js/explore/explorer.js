@@ -16,8 +16,9 @@ import { DrawQueue } from "./draw-queue.js";
 import { findElements } from "./elements.js";
 import { Generator } from "./generator.js";
 import { baseLatent, effectiveLatent, rows, scaled } from "./latent.js";
+import { drawStill } from "./loader.js";
 import { ANIM_FRAMES, computeAnimation, drawGridPanel, drawStripPanel } from "./panels.js";
-import { loadModel, loadRuntime } from "./runtime.js";
+import { loadGenerator } from "./runtime.js";
 
 const ALL = ["sample", "grid", "strip", "anim"];
 
@@ -77,10 +78,11 @@ export class Explorer {
     e.anim.classList.toggle("gx-points", this.points);
     if (this.points) { e.sample.width = e.sample.height = 360; e.anim.width = e.anim.height = 240; }
     this.animation.configure(this.points ? { scene: () => this.scene() } : { shape: m.shape });
-    this.status(`Loading the in-browser generator for ${m.name} (ONNX Runtime Web ${d.runtime.version}; about ` +
-                `${Math.round((d.runtime.wasmBytes + m.bytes) / 1e6)} MB the first time, then kept by this browser)…`);
+    this.status(""); // the note goes under the image: nothing above it moves when the live frame takes over
+    e.timing.textContent = `Loading the live explorer for ${m.name} (ONNX Runtime Web ${d.runtime.version}; about ` +
+      `${Math.round((d.runtime.wasmBytes + m.bytes) / 1e6)} MB the first time, then kept by this browser)…`;
     const wanted = m.sha256;
-    loadRuntime(d.runtime).then((ort) => loadModel(ort, m)).then(({ run }) => {
+    loadGenerator(d.runtime, m, drawStill(e.sample, d.firstImage)).then(({ run }) => {
       if (this.model.sha256 !== wanted) return;
       this.generator = new Generator(run, m, this.embedding, () => this.queue.pending("sample"));
       this.status("");
@@ -96,7 +98,7 @@ export class Explorer {
   fail(err) {
     console.error("gan-explorer:", err);
     const reason = String(err && err.message ? err.message : err).slice(0, 200);
-    this.status(`The in-browser generator could not start (${reason}); switching to images drawn on the server…`, true);
+    this.status(`The live explorer could not load (${reason}); switching to images drawn on the server…`, true);
     this.args.setTriggerValue("failed", reason);
   }
 

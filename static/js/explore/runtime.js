@@ -1,7 +1,10 @@
 // ONNX Runtime Web (WASM backend, one thread: no cross-origin isolation needed), loaded from the
 // app's own static files, and the generator's .onnx fetched once per content hash and kept in
 // IndexedDB. This element's script runs as a module from a blob: URL, so every URL is built from
-// window.location.origin (a bare "/app/static/..." does not resolve there).
+// window.location.origin (a bare "/app/static/..." does not resolve there). Nothing here starts before the
+// explorer's first image is painted (loadGenerator): the runtime and the model are most of a cold tab's bytes.
+
+import { afterPaint } from "./loader.js";
 
 const DB_NAME = "gan-explorer";
 const STORE = "files";
@@ -111,4 +114,11 @@ export function loadModel(ort, model) {
     sessions.set(model.sha256, entry);
   }
   return entry;
+}
+
+/** The generator's run(), loaded once `shown` (the first image being drawn) has settled and been painted. */
+export async function loadGenerator(runtime, model, shown) {
+  await Promise.resolve(shown).catch((err) => console.warn("gan-explorer: no first image", err));
+  await afterPaint();
+  return loadModel(await loadRuntime(runtime), model);
 }
