@@ -10,10 +10,11 @@ import torch
 from app_pages.explore import compute as ec
 from app_pages.explore.state import N_DIRECTIONS
 from gan_core import GAN
+from gan_core.data.datasets import IMAGE_DATASETS
 from gan_core.eval.neighbours import NeighbourIndex, dataset_index, typical_distance
 from gan_core.explore.directions import DirectionEffect, Directions, find_directions, measure_directions
 
-NEIGHBOUR_DATASETS = ("mnist", "fashion")
+NEIGHBOUR_DATASETS = IMAGE_DATASETS  # every built-in image dataset (mnist, fashion, emoji): its training images
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

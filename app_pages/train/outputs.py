@@ -26,7 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 GIF_BUDGET = 1_000_000  # bytes: a timeline GIF a teacher can mail or put on a slide
-GIF_LEVELS = {"image": 16, "points": 64}  # gray levels / palette colours per frame
+GIF_LEVELS = {"image": 16, "colour": 64, "points": 64}  # gray levels / palette colours per frame
+
+
+def gif_levels(snaps: list[tuple[int, np.ndarray]], kind: str) -> int:
+    """Gray levels for grey samples, palette colours for colour samples (N x 3 x H x W) and point plots."""
+    if kind == "image" and snaps and snaps[0][1].ndim == 4 and snaps[0][1].shape[1] == 3:
+        return GIF_LEVELS["colour"]
+    return GIF_LEVELS[kind]
 
 
 def snapshot_frame(arr: np.ndarray, kind: str, dataset: str, conditional: bool, scale: int = 2) -> np.ndarray:
@@ -52,7 +59,7 @@ def timeline_gif(snaps: list[tuple[int, np.ndarray]], kind: str, dataset: str, c
         for i in idx:
             if (i, scale) not in frames:
                 frames[i, scale] = snapshot_frame(snaps[i][1], kind, dataset, conditional, scale)
-        data = gif_bytes([frames[i, scale] for i in idx], fps=6, levels=GIF_LEVELS.get(kind))
+        data = gif_bytes([frames[i, scale] for i in idx], fps=6, levels=gif_levels(snaps, kind))
         if len(data) <= budget:
             break
     note = (f"{len(idx)} frames (steps {snaps[idx[0]][0]:,}–{snaps[idx[-1]][0]:,}), "

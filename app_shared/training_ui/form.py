@@ -26,6 +26,7 @@ import streamlit as st
 from app_shared.session import safe_name, session_dir
 from app_shared.training_ui.scope import FormScope
 from gan_core import IMAGE_DATASETS, LOSS_NAMES, MODEL_NAMES, TOY_DATASETS, TrainConfig
+from gan_core.data.colour import folder_is_colour
 from gan_core.io.safety import UnsafeInputError, extract_image_zip
 from gan_core.teach.presets import PRESETS, Preset, get_preset
 from gan_core.train.config import OPTIMIZER_NAMES
@@ -86,7 +87,9 @@ CHOICES = {"loss": ("Loss", LOSS_NAMES, "minimax: the original saturating loss; 
            "optimizer_d": ("Optimiser of D", OPTIMIZER_NAMES, "adam, or plain sgd (no momentum)"),
            "device": ("Device", ("auto", "cpu", "cuda", "mps"), None)}
 CHECKBOXES = {"augment": ("DiffAugment (images)", None),
-              "folder_rgb": ("Uploaded images in colour", "Read an uploaded folder as 32×32 RGB instead of 28×28 grey")}
+              "folder_rgb": ("Uploaded images in colour", "Train on the uploaded images as 32×32 RGB instead of 28×28 "
+                                                          "grey. Ticked by itself when a zip of colour images is "
+                                                          "uploaded; untick it to train in grey.")}
 # Where each field sits: the first row (dataset, model, loss) is drawn by hand
 MAIN_ROWS = (("lr_g", "lr_d", "beta1", "beta2"), ("optimizer_g", "optimizer_d", "beta1_d", "lr_decay"),
              ("batch_size", "z_dim", "n_critic", "gp_weight"), ("label_smoothing", "r1_gamma", "ema_decay", "augment"))
@@ -236,7 +239,10 @@ def _on_zip(scope: FormScope) -> None:
     scope.set("folder_images", count)
     scope.set("dataset", f"folder:{dest}")
     scope.set("model", None)
-    text = f"Extracted {count} images; dataset set to {dataset_label(f'folder:{dest}')}."
+    colour = folder_is_colour(dest)
+    scope.set("folder_rgb", colour)  # a colour folder trains in colour (the box below can say otherwise)
+    text = (f"Extracted {count} images ({'colour' if colour else 'greyscale'}); dataset set to "
+            f"{dataset_label(f'folder:{dest}')}, trained as {'32×32 RGB' if colour else '28×28 grey'}.")
     batch = scope.get("batch_size") or TrainConfig(dataset=f"folder:{dest}").resolved().batch_size
     if batch > count:  # a batch is drawn from the dataset: it cannot be larger
         scope.set("batch_size", count)

@@ -27,7 +27,7 @@ from gan_core.train.config import (
     TrainConfig,
 )
 
-HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH",
+HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion, emoji or folder:PATH",
          "model": f"{', '.join(MODEL_NAMES)} (default: by dataset)",
          "lr_g": f"default: {TOY_LR:g} for 2-D toys, {FAST_LR:g} for {', '.join(FAST_LR_MODELS)}, "
                  f"{BASE_LR:g} otherwise",
@@ -40,7 +40,9 @@ HINTS = {"dataset": "ring8, grid25, spiral, moons, mnist, fashion or folder:PATH
          "device": "auto, cpu, cuda or mps",
          "optimizer_g": "adam or sgd (plain, no momentum) (default: adam)",
          "optimizer_d": "adam or sgd (plain, no momentum) (default: adam)",
-         "beta1_d": "D's Adam beta1 (default: as --beta1)"}
+         "beta1_d": "D's Adam beta1 (default: as --beta1)",
+         "folder_rgb": "a folder:PATH dataset as 32x32 RGB, or (--no-folder-rgb) 28x28 grey (default: RGB when its "
+                       "images are in colour)"}
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +53,8 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not MISSING else None
         annotation = str(f.type)
-        if annotation.startswith("bool"):
-            parser.add_argument(flag, action="store_true", default=None, help=HINTS.get(f.name))
+        if annotation.startswith("bool"):  # --augment / --no-augment; not given: None
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=HINTS.get(f.name))
             continue
         kind = int if annotation.startswith("int") else float if annotation.startswith("float") else str
         parser.add_argument(flag, type=kind, default=None, metavar=f.name.upper(),
@@ -119,6 +121,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     values.update({f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None})
     if getattr(args, "lr", None) is not None:
         values["lr_g"] = values["lr_d"] = args.lr
+    dataset = values.get("dataset", TrainConfig.dataset)
+    if dataset.startswith("folder:") and "folder_rgb" not in values:  # as the Train form's upload does
+        from gan_core.data.colour import folder_is_colour
+        values["folder_rgb"] = folder_is_colour(dataset[len("folder:"):])
+        if values["folder_rgb"]:
+            print(f"{dataset[len('folder:'):]} holds colour images: training on them as 32x32 RGB "
+                  "(--no-folder-rgb: 28x28 grey)", file=sys.stderr)
     return TrainConfig(**values).validate()
 
 

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 EVAL_CHUNK = 1000
 REAL_REFERENCE_MAX = 10000  # real images whose classifier features define the reference Gaussian
+REAL_REFERENCE_MIN = 1000  # a test split smaller than this (emoji's) is joined by the train split in the reference
 TRAINER_EVAL_SAMPLES = 500
 
 
@@ -151,7 +152,7 @@ def _classifier(dataset: str, device: str, role: str = "classifier"):
 @functools.lru_cache(maxsize=8)
 def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None = None, role: str = "classifier"
                        ) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(mean, covariance, n) of the classifier features of up to 10k real test-split images.
+    """(mean, covariance, n) of the classifier features of up to 10k real images (reference_images).
 
     MNIST here has only its 10k test split, which is also what the GANs were trained on; Fashion-MNIST's
     reference is its 10k test split, held out from GAN training. Cached per process, and on disk (the
@@ -159,21 +160,32 @@ def real_feature_stats(dataset: str, device: str = "cpu", data_dir: str | None =
     type, so each new `gan eval` process does not run the classifier over every real image again.
     """
     from gan_core.eval.classifier import classifier_path, features
-    data = load_dataset(dataset, data_dir, split="test", limit=REAL_REFERENCE_MAX)
+    images = reference_images(dataset, data_dir)
     key = hashlib.sha256(classifier_path(dataset, role).with_suffix(".safetensors").read_bytes())
-    key.update(data.images.contiguous().numpy().tobytes())
+    key.update(images.contiguous().numpy().tobytes())
     key.update(torch.device(device).type.encode())
     cache = settings().download_dir / "feature_stats" / f"{dataset}-{role}-{key.hexdigest()[:24]}.safetensors"
     cached = _read_stats(cache)
-    if cached is not None and cached[2] == len(data.images):
+    if cached is not None and cached[2] == len(images):
         return cached
-    mu, sigma = feature_stats(features(_classifier(dataset, device, role), data.images))
+    mu, sigma = feature_stats(features(_classifier(dataset, device, role), images))
     try:
         atomic_write_bytes(cache, save_safetensors_bytes({"mu": mu.contiguous(), "sigma": sigma.contiguous(),
-                                                          "n": torch.tensor([len(data.images)])}))
+                                                          "n": torch.tensor([len(images)])}))
     except OSError as exc:  # a read-only home: the stats are still right, only not kept
         logger.warning("could not keep the real images' feature statistics in %s: %s", cache, exc)
-    return mu, sigma, len(data.images)
+    return mu, sigma, len(images)
+
+
+def reference_images(dataset: str, data_dir: str | None = None) -> torch.Tensor:
+    """The real images the Fréchet distance compares with: the test split (up to REAL_REFERENCE_MAX), joined by
+    the train split when the test split is small (emoji's 10%): a covariance of 128 features from a hundred-odd
+    images would be mostly noise, and would dominate the distance."""
+    images = load_dataset(dataset, data_dir, split="test", limit=REAL_REFERENCE_MAX).images
+    if len(images) < min(REAL_REFERENCE_MIN, REAL_REFERENCE_MAX):
+        train = load_dataset(dataset, data_dir, split="train", limit=REAL_REFERENCE_MAX - len(images)).images
+        images = torch.cat([images, train])
+    return images
 
 
 def _read_stats(path: Path) -> tuple[torch.Tensor, torch.Tensor, int] | None:

@@ -8,8 +8,9 @@ comparison is paired. Test images are never among the real training examples.
 MNIST caveat: only MNIST's official 10k test split is on disk here. It is split into a test part
 and a pool for the real examples — and the shipped MNIST generator was trained on all 10k,
 including the test part, so its samples may resemble test digits. That favours arm (b), and
-`ExperimentData.note` says so. Fashion-MNIST uses its own train split for the real examples and
-its separate test split for testing.
+`ExperimentData.note` says so. Fashion-MNIST and emoji (colour, 3 x 32 x 32) use their own train split
+for the real examples and their separate test split for testing; the classifier takes the images'
+channels and size.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from gan_core.data.datasets import load_dataset
+from gan_core.data.datasets import IMAGE_DATASETS, load_dataset
 from gan_core.eval.classifier import predict, train_classifier
 from gan_core.explore.latent import class_labels, sample_latents
 from gan_core.io.checkpoint import GAN
@@ -32,11 +33,13 @@ logger = logging.getLogger(__name__)
 ARMS = ("real", "real+synthetic")
 ARM_LABELS = {"real": "(a) real only", "real+synthetic": "(b) real + synthetic"}
 SPLIT_SEED = 2024  # fixed: the test/pool split never depends on the experiment's seeds
-SUPPORTED_DATASETS = ("mnist", "fashion")
+SUPPORTED_DATASETS = IMAGE_DATASETS  # the labelled built-in image datasets: mnist, fashion, emoji
 NOISE_BAND = (" The ± is twice the standard error of the paired difference: on each seed both arms train on the "
               "same real images, so each seed gives one difference, (b) minus (a). These differences vary from seed "
               "to seed; their average counts as an effect only when it lies outside ± twice their standard "
               "deviation divided by √(number of seeds), since inside that band it could be chance.")
+
+DATASET_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "emoji": "emoji"}  # as the notes write them
 
 ProgressFn = Callable[[float, str], None]
 
@@ -91,19 +94,19 @@ class ExperimentData:
 
 
 def load_experiment_data(dataset: str, test_size: int = 2000, data_dir: str | None = None) -> ExperimentData:
-    """The real pool and the test set for `dataset` ("mnist" or "fashion"), disjoint by construction."""
+    """The real pool and the test set for a labelled built-in image dataset, disjoint by construction."""
     if dataset not in SUPPORTED_DATASETS:
-        raise ValueError(f"the experiment needs labelled MNIST or Fashion-MNIST; got {dataset!r}")
+        raise ValueError(f"the experiment needs a labelled image dataset ({', '.join(SUPPORTED_DATASETS)}); "
+                         f"got {dataset!r}")
     gen = torch.Generator().manual_seed(SPLIT_SEED)
     test = load_dataset(dataset, data_dir, split="test")
-    if dataset == "fashion":
-        train = load_dataset(dataset, data_dir, split="train")
-        if not train.note:  # a real train split exists: test comes from the separate test split
-            pick = torch.randperm(len(test.images), generator=gen)[:test_size]
-            return ExperimentData(dataset, tuple(train.class_names), train.images, train.labels,
-                                  test.images[pick], test.labels[pick],
-                                  "Real examples come from Fashion-MNIST's train split; test images from its "
-                                  "separate test split.")
+    train = load_dataset(dataset, data_dir, split="train")
+    if not train.note:  # a real train split exists: test comes from the separate test split
+        pick = torch.randperm(len(test.images), generator=gen)[:test_size]
+        return ExperimentData(dataset, tuple(train.class_names), train.images, train.labels,
+                              test.images[pick], test.labels[pick],
+                              f"Real examples come from {DATASET_NAMES.get(dataset, dataset)}'s train split; "
+                              "test images from its separate test split.")
     # Only one split on disk (MNIST here): split it once, with a fixed seed.
     n = len(test.images)
     test_size = min(test_size, n // 2)
