@@ -265,3 +265,100 @@ def test_the_train_page_trains_an_uploaded_colour_zip_in_colour(train_app):
     grey.file_uploader(key="tr_zip").upload("grey.zip", colour_zip(grey=True), "application/zip").run()
     assert "(greyscale)" in " ".join(str(w.value) for w in grey.warning)
     assert grey.session_state["tr_folder_rgb"] is False
+
+
+# ---------------------------------------------------------------- emoji: metrics, `gan eval`, the Apply experiment
+
+@pytest.fixture(scope="module")
+def emoji_train():
+    from gan_core.data.datasets import DataNotFoundError, load_dataset
+    from tests.conftest import require
+
+    try:
+        return load_dataset("emoji")
+    except DataNotFoundError as exc:
+        require(False, f"the emoji dataset: {exc}")
+
+
+@pytest.fixture(scope="module")
+def tiny_emoji_classifiers(emoji_train, tmp_path_factory) -> Path:
+    """A classifier and a judge for emoji, 40 steps each: weak, but far better than chance on emoji."""
+    from gan_core.eval.classifier import image_background, save_classifier, train_classifier
+
+    folder = tmp_path_factory.mktemp("pretrained")
+    x, y = emoji_train.images, emoji_train.labels
+    for role, architecture in (("classifier", "SmallCNN"), ("judge", "VGGStyleCNN")):
+        model = train_classifier(x, y, 9, steps=40, batch_size=32, architecture=architecture, augment=True,
+                                 background=image_background(x))
+        assert model.in_channels == 3 and model.image_size == 32
+        save_classifier(model, folder / f"emoji-{role}", {"dataset": "emoji", "role": role})
+    return folder
+
+
+@pytest.fixture
+def emoji_metrics(tiny_emoji_classifiers, monkeypatch):
+    """The metrics module reading the tiny emoji classifiers instead of pretrained/ (caches cleared both ways)."""
+    from gan_core.eval import classifier as classifier_mod
+    from gan_core.eval import metrics
+
+    monkeypatch.setattr(classifier_mod, "PRETRAINED_DIR", tiny_emoji_classifiers)
+    metrics._classifier.cache_clear()
+    metrics.real_feature_stats.cache_clear()
+    yield metrics
+    metrics._classifier.cache_clear()
+    metrics.real_feature_stats.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def emoji_cgan(emoji_train, tmp_path_factory) -> Path:
+    """A cgan-dcgan on emoji after 2 steps, saved as a run saves it."""
+    trainer = Trainer(TrainConfig(dataset="emoji", model="cgan-dcgan", batch_size=8, steps=2, device="cpu"))
+    for _ in range(2):
+        trainer.step()
+    return write_run_files(trainer, tmp_path_factory.mktemp("emoji-run"), "emoji-cgan", "test", 0.0, False)
+
+
+def test_metrics_on_emoji_separate_real_colour_images_from_noise(emoji_metrics, emoji_train):
+    from gan_core.eval.classifier import load_classifier
+
+    assert load_classifier("emoji").in_channels == 3 and emoji_metrics.has_image_metrics("emoji", "judge")
+    real_x, real_y = emoji_train.images[:300], emoji_train.labels[:300]
+    noise = torch.rand(300, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    real = emoji_metrics.evaluate(lambda n, seed: (real_x, real_y), dataset="emoji", n=300)
+    wrong = emoji_metrics.evaluate(lambda n, seed: (real_x, (real_y + 1) % 9), dataset="emoji", n=300)
+    fake = emoji_metrics.evaluate(lambda n, seed: (noise, real_y), dataset="emoji", n=300)
+    accuracies = [(r["class_accuracy"], r["judge_class_accuracy"]) for r in (real, wrong)]
+    _, _, reference = emoji_metrics.real_feature_stats("emoji")
+    assert reference > 1000, "emoji's small test split is joined by the train split"
+    for key in ("classifier_frechet_distance", "judge_frechet_distance"):
+        assert 0 <= real[key] < fake[key] / 3, (key, real[key], fake[key], accuracies)
+    assert real["class_accuracy"] > max(0.3, 2 * wrong["class_accuracy"]), accuracies
+    assert real["judge_class_accuracy"] > wrong["judge_class_accuracy"], accuracies
+    assert len(real["class_counts"]) == 9 and real["judged_by"]
+
+
+def test_gan_eval_and_the_live_metrics_of_an_emoji_model(emoji_metrics, emoji_cgan, gan_in_process):
+    import json
+
+    done = gan_in_process("eval", "--model", emoji_cgan, "--n", 60, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["dataset"] == "emoji" and result["n"] == 60 and len(result["class_counts"]) == 9
+    assert result["classifier_frechet_distance"] > 0 and 0 <= result["class_accuracy"] <= 1
+    assert "judge_class_accuracy" in result and "judged_class_accuracy" in result
+    trainer = Trainer(TrainConfig(dataset="emoji", model="cgan-dcgan", batch_size=8, steps=1, device="cpu"))
+    live = emoji_metrics.trainer_evaluator(trainer, n=90)(trainer)
+    assert live["classifier_frechet_distance"] > 0 and 0 <= live["class_accuracy"] <= 1
+
+
+def test_the_apply_experiment_runs_on_emoji(emoji_cgan):
+    from gan_core.teach import synthetic as syn
+
+    data = syn.load_experiment_data("emoji", test_size=40)
+    assert data.pool_x.shape[1:] == (3, 32, 32) and data.num_classes == 9 and "emoji's train split" in data.note
+    config = syn.ExperimentConfig(real_per_class=2, synthetic_per_class=2, seeds=1, steps=3, batch_size=8,
+                                  test_size=40, augment=True)
+    result = syn.run_experiment(load_checkpoint(emoji_cgan), data, config)
+    for arm in result.arms.values():
+        assert len(arm.accuracies) == 1 and 0 <= arm.accuracies[0] <= 1
+        assert arm.confusion.shape == (9, 9) and arm.confusion.sum() == 40

@@ -106,6 +106,12 @@ def build_classifier(architecture: str, num_classes: int = 10, in_channels: int 
     return ARCHITECTURES[architecture](num_classes, in_channels, image_size)
 
 
+def image_background(images: torch.Tensor) -> float:
+    """The images' background in [-1, 1], for train_classifier's `background`: the median top-left pixel (-1 for
+    MNIST's black, +1 for emoji's white)."""
+    return float(images[:, :, 0, 0].median())
+
+
 def _shift(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2, background: float = -1.0) -> torch.Tensor:
     """Random translation by up to max_shift pixels, padded with the background (-1 black, +1 white: emoji)."""
     n, _, h, w = x.shape

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from gan_core.data.datasets import IMAGE_DATASETS, load_dataset
-from gan_core.eval.classifier import predict, train_classifier
+from gan_core.eval.classifier import image_background, predict, train_classifier
 from gan_core.explore.latent import class_labels, sample_latents
 from gan_core.io.checkpoint import GAN
 
@@ -266,6 +266,7 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
     if progress:
         progress(0.0, "starting")
     generator_accuracy = None
+    background = image_background(data.pool_x)  # shifted images are padded with it (white for emoji)
     for s in range(config.seeds):
         real_x, real_y = pick_real_examples(data, config.real_per_class, seed=s)
         syn_x, syn_y = synthetic_examples(gan, config.synthetic_per_class, seed=10_000 + s,
@@ -276,7 +277,7 @@ def run_experiment(gan: GAN, data: ExperimentData, config: ExperimentConfig | No
         for name, (x, y) in (("real", (real_x, real_y)),
                              ("real+synthetic", (torch.cat([real_x, syn_x]), torch.cat([real_y, syn_y])))):
             model = train_classifier(x, y, k, steps=config.steps, batch_size=config.batch_size, seed=s,
-                                     augment=config.augment)
+                                     augment=config.augment, background=background)
             pred = predict(model, test_x)
             arms[name].accuracies.append(float((pred == test_y).float().mean()))
             arms[name].confusion += _confusion(pred, test_y, k)
