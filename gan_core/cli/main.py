@@ -1,4 +1,4 @@
-"""Command line: python -m gan_core (or `gan`) {train, sample, eval, train-classifier, export} ...
+"""Command line: python -m gan_core (or `gan`) {train, sample, eval, train-classifier, export, project} ...
 
 This module only builds the parser and dispatches. Each command lives in its own module and lists
 itself in that module's COMMANDS; the parser is built from the modules imported here.
@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 
-from gan_core.cli import evaluate, export, sample, train
+from gan_core.cli import evaluate, export, project, sample, train
 from gan_core.cli.common import EXIT_BAD_INPUT, PROG, Command, UsageError
 from gan_core.settings import settings
 
-COMMAND_MODULES = (train, sample, evaluate, export)
+COMMAND_MODULES = (train, sample, evaluate, export, project)
 
 
 def commands() -> dict[str, Command]:
