@@ -26,7 +26,8 @@ DEFAULT_DATASET = SUPPORTED_DATASETS[0]  # mnist: the dataset the other pages op
 
 
 def conditional_generators() -> dict[str, tuple[Path, str]]:
-    """label -> (weights path, dataset) for every conditional MNIST / Fashion-MNIST generator this session may use."""
+    """label -> (weights path, dataset) for every conditional generator of a built-in image dataset (MNIST,
+    Fashion-MNIST, emoji) this session may use."""
     found = {}
     for label, path in shared_models.available_models().items():
         try:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from app_pages.apply import jobs as aj
 from app_pages.apply import view as av
-from gan_core.teach.synthetic import ExperimentConfig
+from gan_core.teach.synthetic import SUPPORTED_DATASETS, ExperimentConfig
 
 P = "ap_"
 DEFAULT = ExperimentConfig()
@@ -16,8 +16,9 @@ st.markdown("Keep only a few real labelled images per class. Train the project's
 
 generators = aj.conditional_generators()
 if not generators:
-    st.info("No conditional generator is available. The shipped ones (mnist-cgan, fashion-cgan) live in pretrained/; "
-            "or train a conditional model on MNIST or Fashion-MNIST on the Train page and save it.")
+    st.info("No conditional generator is available. The shipped ones (mnist-cgan, fashion-cgan, emoji-cgan) live in "
+            f"pretrained/; or train a conditional model on {', '.join(SUPPORTED_DATASETS)} on the Train page and "
+            "save it.")
     st.stop()
 
 
