@@ -9,7 +9,9 @@ its first frame (the canvas's data-frame > 0). Bytes are Chrome's own count over
 counted when it finished, before or after the first image.
 
 Two cases: the first visitor after a server start (the server's first page run: imports, the model, the
-browser's model file), then `--visits` cold tabs on the warm server. The report also says whether the
+browser's model file), then `--visits` cold tabs on the warm server, each followed by a cold tab on the floor
+app (benchmarks/floor_app.py: the smallest Streamlit page with one st.image), which is what Streamlit's own
+start-up costs on this machine before any page can show anything. The report also says whether the
 server compresses Streamlit's own frontend and the app's static files (Content-Encoding of a GET that
 accepts gzip). Targets: the first image within 1 s and at most 4 MB before it, on the warm server.
 
@@ -53,6 +55,18 @@ WATCH_JS = """(() => {
       if (marks.live === null && Number(c.dataset.frame) > 0) marks.live = performance.now();
     }
     if (marks.firstImage === null || marks.live === null) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();"""
+
+
+# JS: the same mark for the floor app (benchmarks/floor_app.py: one slider, one st.image): its image decoded.
+FLOOR_WATCH_JS = """(() => {
+  const marks = window.__coldTab = {firstImage: null, live: null};
+  const tick = () => {
+    const img = document.querySelector('[data-testid="stImage"] img');
+    if (img && img.complete && img.naturalWidth > 0) { marks.firstImage = marks.live = performance.now(); return; }
+    requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })();"""
@@ -110,17 +124,17 @@ def breakdown(items: list[tuple[float, int, str]]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def visit(browser, url: str, timeout_ms: float = 180_000) -> dict:
+def visit(browser, url: str, timeout_ms: float = 180_000, watch: str = WATCH_JS) -> dict:
     """One cold tab: ms from navigation to the first image and to the live canvas, and the bytes before each."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(timeout_ms)
     try:
         page = context.new_page()
-        page.add_init_script(WATCH_JS)
+        page.add_init_script(watch)
         traffic = Traffic(context, page)
         page.goto(url)
         page.wait_for_function("() => window.__coldTab && window.__coldTab.firstImage !== null", timeout=timeout_ms)
-        first_image_only = page.evaluate("() => window.__coldTab.live === null")
+        first_image_only = page.evaluate("() => window.__coldTab.live !== window.__coldTab.firstImage")
         page.wait_for_function("() => window.__coldTab.live !== null", timeout=timeout_ms)
         marks = page.evaluate("() => ({...window.__coldTab, origin: performance.timeOrigin})")
         page.wait_for_timeout(300)  # late loadingFinished events of responses finished before the marks
@@ -154,7 +168,7 @@ def content_encoding(url: str) -> str:
 def compression(base: str, page_html: str) -> dict:
     """Whether Streamlit's frontend bundle and the app's static files come compressed."""
     bundle = re.search(r'src="\.?/?(static/js/index\.[^"]+\.js)"', page_html)
-    out = {"app_static_js": content_encoding(f"{base}/app/static/js/explore/main.js")}
+    out = {"app_static_js": content_encoding(f"{base}/app/static/js/explore/explorer.js")}
     if bundle:
         out["streamlit_frontend_js"] = content_encoding(f"{base}/{bundle.group(1)}")
     return out
@@ -174,22 +188,29 @@ def main(argv: list[str] | None = None) -> dict:
     from playwright.sync_api import sync_playwright
     load_before = hardware()["loadavg_1m"]
     started = time.perf_counter()
-    with running_server("app.py", timeout=120) as app, sync_playwright() as pw:
+    with running_server("app.py", timeout=120) as app, running_server("benchmarks/floor_app.py") as floor, \
+            sync_playwright() as pw:
         healthy_s = time.perf_counter() - started
         browser = launch_chromium(pw, "cold_tab")
         try:
             first = visit(browser, f"{app.url}/{args.query}")
-            warm = [visit(browser, f"{app.url}/{args.query}") for _ in range(args.visits)]
+            warm, floors = [], []
+            for _ in range(args.visits):  # interleaved, so both see the same load
+                warm.append(visit(browser, f"{app.url}/{args.query}"))
+                floors.append(visit(browser, f"{floor.url}/", watch=FLOOR_WATCH_JS))
         finally:
             browser.close()
         with urllib.request.urlopen(f"{app.url}/", timeout=30) as response:
             encodings = compression(app.url, response.read().decode(errors="replace"))
-    warm_summary = summary(warm)
+    warm_summary, floor_summary = summary(warm), summary(floors)
     met = {"first_image_ms": warm_summary["median_ms_to_first_image"] <= TARGET_FIRST_IMAGE_MS,
            "bytes_before_first_image": warm_summary["max_bytes_before_first_image"] <= TARGET_BYTES}
     return write_result("cold_tab", {
         "query": args.query, "server_seconds_to_healthy": round(healthy_s, 2),
         "first_visitor_after_server_start": first, "warm_server": {"visits": warm, **warm_summary},
+        "floor_app": {"visits": floors, **floor_summary},
+        "first_image_over_floor_ms": round(warm_summary["median_ms_to_first_image"]
+                                           - floor_summary["median_ms_to_first_image"], 1),
         "compression": encodings,
         "targets": {"ms_to_first_image": TARGET_FIRST_IMAGE_MS, "bytes_before_first_image": TARGET_BYTES},
         "targets_met": met, "target_met": all(met.values()),

@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("train_throughput", ["--seconds", "4", "--rounds", "3"]),
     ("latency", ["--moves", "50"]),
     ("browser_explore", ["--events", "240", "--seeds", "20"]),
+    ("cold_tab", ["--visits", "5"]),  # Explore's first image: time and bytes, first visitor after a start and warm
     ("burst", ["--sessions", "8", "--rounds", "20"]),
     ("memory", ["--sessions", "20"]),
     ("time_to_quality", ["--max-seconds", "140", "--eval-every", "10"]),

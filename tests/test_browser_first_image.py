@@ -196,3 +196,23 @@ def test_a_colour_model_shows_the_servers_image_then_an_equal_live_canvas(app_se
     live = canvas_pixels(page)
     assert max_diff(as_picture(live, 3), expected) <= 2, "the in-browser canvas matches the server's RGB image"
     assert_no_exception(page, "Explore with a colour model")
+
+
+def test_the_warm_up_prepares_the_default_model_first_then_the_other_image_files_once(monkeypatch):
+    """What app.py starts on its first run (no browser needed): the default model's directions and browser
+    file first, then every other shipped image model's file; a second call starts nothing."""
+    from app_pages.explore import browser_model, cache, warm_up
+    from app_pages.explore.widgets import DEFAULT_MODEL
+    from gan_core import list_pretrained
+    done = []
+    monkeypatch.setattr(cache, "directions_for", lambda gan: done.append(("directions", gan.name)))
+    monkeypatch.setattr(browser_model, "browser_model", lambda gan: done.append(("file", gan.name)))
+    monkeypatch.setattr(warm_up, "_thread", None)
+    thread = warm_up.warm_up_once()
+    assert warm_up.warm_up_once() is thread, "one warm-up per process"
+    thread.join(120)
+    assert not thread.is_alive() and thread.daemon
+    assert done[:2] == [("directions", DEFAULT_MODEL), ("file", DEFAULT_MODEL)]
+    images = {name for name in list_pretrained() if shipped(name).kind == "image"}
+    assert {name for kind, name in done if kind == "file"} == images, "every shipped image model, no toy"
+    assert len(done) == len(images) + 1
