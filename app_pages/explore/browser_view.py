@@ -8,6 +8,10 @@ The browser sends the state back (component state "view") when a move ends; it i
 link's query string (state.parse_query) and becomes the page state's view (the server view's too), so
 the URL, D(x), the memorisation check and the downloads all see the canvas's z and class.
 
+A drawing made in the element (static/js/explore/sketch.js) comes up as the trigger "sketch" (a PNG);
+projection_view.py checks and projects it, and the found z comes back as the view's base: `data["base"]`
+holds its float32 values under the link's token, which the state names (`state["base"]`).
+
 The element's own script is a small loader (static/js/explore/loader.js); it imports the explorer's ES
 modules (static/js/explore/, entry main.js) from /app/static, where Streamlit serves them.
 """
@@ -27,12 +31,22 @@ import streamlit as st
 import torch
 
 from app_pages.explore import compute as ec
+from app_pages.explore import projection_view as pv
 from app_pages.explore import render_mode
 from app_pages.explore import sample_view as sv
 from app_pages.explore import widgets as ew
 from app_pages.explore.browser_model import STATIC_DIR, BrowserModel, ExportError, browser_model
+from app_pages.explore.first_image import first_image_url
 from app_pages.explore.points import PLOT_LIMIT, mode_centres
-from app_pages.explore.state import ExplorePage, ExploreState, Interpolation, ModelInfo, parse_query
+from app_pages.explore.state import (
+    ExplorePage,
+    ExploreState,
+    Interpolation,
+    ModelInfo,
+    ProjectionResult,
+    computed_view,
+    parse_query,
+)
 from gan_core import GAN
 from gan_core.explore.directions import Directions
 from gan_core.explore.latent import sample_latents
@@ -111,8 +125,24 @@ def shown_dims(gan: GAN, over: dict[int, float]) -> list[int]:
     return [d for d in ew.shown_dims(over) if d < gan.z_dim]
 
 
+def sketch_data(gan: GAN, reply: dict[str, Any] | None, result: ProjectionResult | None) -> dict[str, Any] | None:
+    """The drawing canvas's settings, the answer to the last drawing, and the projection shown beside the
+    canvas while the view starts from it: the student's image as the model sees it and the nearest training
+    image (float32, drawn by the browser as the sample is), with their captions."""
+    spec = pv.sketch_spec(gan, reply)
+    if spec is None or result is None:
+        return spec
+    near = result.neighbour
+    spec["result"] = {"target": b64(result.target), "targetCaption": f"{result.source}, as the model sees it",
+                      "nearest": None if near is None else b64(near.image),
+                      "nearestCaption": pv.neighbour_caption(result),
+                      "text": " ".join(filter(None, [pv.summary(gan, result), pv.neighbour_line(result)]))}
+    return spec
+
+
 def explorer_data(gan: GAN, directions: Directions, model: BrowserModel, state: ExploreState,
-                  interp: Interpolation, pool: list[int], ack: int) -> dict[str, Any]:
+                  interp: Interpolation, pool: list[int], ack: int, sketch_reply: dict[str, Any] | None = None,
+                  projection: ProjectionResult | None = None) -> dict[str, Any]:
     """Everything the element needs, as JSON (no weights: the model travels once, by its URL and hash)."""
     prefix = url_prefix()
     embedding = model.embedding
@@ -140,10 +170,13 @@ def explorer_data(gan: GAN, directions: Directions, model: BrowserModel, state: 
         "cloud": cloud,
         "modes": None if modes is None else modes.tolist(),
         "palette": {"fake": palette.FAKE, "real": palette.REAL, "path": palette.PATH, "highlight": palette.HIGHLIGHT},
+        "base": None if state.base is None else {"token": state.base.token(), "z": b64(state.base.tensor())},
+        "sketch": sketch_data(gan, sketch_reply, projection),
         "state": {"seed": state.seed, "cls": state.cls, "trunc": state.truncation,
                   "z": {str(d): v for d, v in state.z.items()}, "dirs": {str(k): v for k, v in state.dirs.items()},
                   "interp": {"mode": interp.mode, "seedB": interp.seed_b, "classB": interp.class_b,
-                             "method": interp.method, "steps": interp.steps}},
+                             "method": interp.method, "steps": interp.steps},
+                  **({} if state.base is None else {"base": state.base.token()})},  # a drawing's z: its token
         "ack": ack,
     }
 
@@ -162,8 +195,10 @@ def _pairs(values: Any) -> str:
 
 def view_state(view: dict, model: str, info: ModelInfo) -> tuple[ExploreState, list[str]]:
     """The browser's state, validated exactly as a link's query string is (untrusted either way)."""
+    base = view.get("base")
     params = {"model": model, "seed": str(view.get("seed")), "class": str(view.get("cls")),
-              "trunc": str(view.get("trunc")), "z": _pairs(view.get("z")), "dir": _pairs(view.get("dirs"))}
+              "trunc": str(view.get("trunc")), "z": _pairs(view.get("z")), "dir": _pairs(view.get("dirs")),
+              "base": base if isinstance(base, str) else ""}
     state, notices = parse_query(params, [model], model, lambda _name: info)
     return state, [n.replace(" in the link", " from the page") for n in notices]
 
@@ -201,6 +236,11 @@ def on_view(page: ExplorePage, info: ModelInfo) -> None:
     page.browser_notices = notices
 
 
+def on_sketch(page: ExplorePage) -> None:
+    """The student asked to find their drawing: it is checked now and projected when the view is drawn."""
+    pv.take_sketch(page, (ss.get(KEY) or {}).get("sketch"))
+
+
 def on_failed(page: ExplorePage) -> None:
     """The browser could not start ONNX Runtime Web or load the model: the server draws from now on."""
     reason = str((ss.get(KEY) or {}).get("failed") or "unknown reason")[:200]
@@ -227,18 +267,22 @@ def show(page: ExplorePage, gan: GAN, directions: Directions, model: BrowserMode
     """The element, then D(x), downloads and `extras` (drawn by the page) for the state it last sent."""
     if page.interp_model != page.view.model:  # another model: the strip's class B may not exist there
         page.interp_model, page.interp = page.view.model, Interpolation()
+    pv.run_pending(page, gan)  # a drawing sent with the trigger "sketch" (this fragment reruns for it)
     page.pool = refill_pool(page.pool, page.view.seed)
     info = ModelInfo(gan.z_dim, gan.num_classes, len(directions))
-    data = explorer_data(gan, directions, model, page.view, page.interp, page.pool, page.ack)
+    data = explorer_data(gan, directions, model, page.view, page.interp, page.pool, page.ack, page.sketch_reply,
+                         pv.shown_projection(page))
+    data["firstImage"] = first_image_url(gan, directions, computed_view(page.view))  # shown while the runtime loads
     _explorer(key=KEY, data=data, on_view_change=partial(on_view, page, info),
-              on_failed_change=partial(on_failed, page))
+              on_failed_change=partial(on_failed, page), on_sketch_change=partial(on_sketch, page))
     if page.render == render_mode.SERVER:  # the browser reported it cannot run the model
         st.rerun(scope="app")
     for notice in page.browser_notices:
         st.warning(notice)
-    page.sample = sv.compute_sample(gan, directions, page.view)
+    view = computed_view(page.view)  # a projected drawing's z is the base the edits apply to
+    page.sample = sv.compute_sample(gan, directions, view)
     sv.draw_verdict(page.sample, NOTE)
-    sv.draw_downloads(gan, page.sample, page.view, page.interp)
+    sv.draw_downloads(gan, page.sample, view, page.interp)
     extras(page, gan)  # the page's share caption (below) says when a session model's link works only here
 
 

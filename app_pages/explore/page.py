@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_pages.explore import browser_view as bv
 from app_pages.explore import compute as ec
+from app_pages.explore import projection_view as pv
 from app_pages.explore import render_mode
 from app_pages.explore import sample_view as sv
 from app_pages.explore import widgets as ew
@@ -20,7 +21,7 @@ from app_pages.explore.cache import (
     neighbour_index,
 )
 from app_pages.explore.points import mode_centres, points_chart
-from app_pages.explore.state import ExplorePage
+from app_pages.explore.state import ExplorePage, computed_view
 from app_shared import models as shared_models
 from gan_core import GAN
 from gan_core.eval.neighbours import nearest
@@ -61,7 +62,7 @@ def explain(label: str, topic: str) -> None:
 
 
 def draw_latent_controls(page: ExplorePage, gan: GAN) -> None:
-    base = ec.base_latent(gan, page.view.seed)
+    base = ew.base_latent(gan, page.view)
     dims = list(range(min(ew.SHOWN_DIMS, gan.z_dim)))
     if gan.z_dim > ew.SHOWN_DIMS:
         # the picker lives in a lazy tab: Streamlit drops its value while the tab is closed, page.dims keeps it
@@ -96,7 +97,8 @@ def draw_sample(page: ExplorePage, gan: GAN, directions: Directions) -> None:
     """The sample, D(x) and the downloads (sample_view.py, as on the browser path). Few elements on purpose:
     each one is a message on every move."""
     start = time.perf_counter()
-    sample = page.sample = sv.compute_sample(gan, directions, page.view)
+    view = computed_view(page.view)  # a projected drawing's z is the base the edits apply to
+    sample = page.sample = sv.compute_sample(gan, directions, view)
     note = f"Sample generated in {(time.perf_counter() - start) * 1000:.2f} ms on {gan.device.type.upper()}."
     x = sample.x
     if gan.kind == "points":
@@ -105,12 +107,13 @@ def draw_sample(page: ExplorePage, gan: GAN, directions: Directions) -> None:
         st.caption(f"sample: this z gives the point ({x[0, 0]:.2f}, {x[0, 1]:.2f})")
     else:
         name = f" — {gan.class_names[sample.cls]}" if sample.cls is not None and gan.class_names else ""
-        st.image(ec.image_array(x, ec.IMAGE_SCALE), caption=f"sample{name}")
+        around = " (around your drawing's z)" if page.view.base is not None else ""
+        st.image(ec.image_array(x, ec.IMAGE_SCALE), caption=f"sample{name}{around}")
     sv.draw_verdict(sample, note)
     box = st.expander("Download the image, class grid, strip or animation", key="ex_dl_open", on_change="rerun")
     if box.open:  # lazy: four buttons less to send on every move while it is closed
         with box:
-            sv.draw_downloads(gan, sample, page.view, page.interp)
+            sv.draw_downloads(gan, sample, view, page.interp)
 
 
 def draw_memorisation(page: ExplorePage, gan: GAN) -> None:
@@ -191,7 +194,7 @@ def latent_view(page: ExplorePage, gan: GAN, directions: Directions) -> None:
 @st.fragment(key=SAMPLE_FRAGMENT)
 def sample_area(page: ExplorePage, gan: GAN, directions: Directions) -> None:
     """What a slider move redraws: the sample, D(x), the downloads, the memorisation check and the link."""
-    ew.take_slider_values(page, ec.base_latent(gan, page.view.seed).tolist(), len(directions))
+    ew.take_slider_values(page, ew.base_latent(gan, page.view).tolist(), len(directions))
     message = ew.seed_error(page)  # a refused seed's message lasts until the student moves something
     if message:
         st.error(message)
@@ -232,6 +235,10 @@ except Exception as exc:  # a damaged session checkpoint: say so, keep the page 
     st.error(f"Could not load {page.view.model}: {exc}")
     st.stop()
 directions = directions_for(gan)
+if pv.can_project(gan):
+    drawing = " (or draw one in the explorer below)" if page.render == render_mode.BROWSER else ""
+    with st.expander(f"Start from your own picture{drawing}"):
+        pv.upload_box(page, gan)  # and projects what was drawn or uploaded: the views below then start from it
 
 # The generator runs in the browser unless the link says ?render=server or it cannot (explore/render_mode.py)
 browser_file = bv.prepare(page, gan) if page.render == render_mode.BROWSER else None
@@ -244,4 +251,5 @@ else:
     if page.render_notice:
         st.info(page.render_notice)
     server_view(page, gan, directions)
+    pv.draw_result(page, gan)
 st.caption(ew.share_caption(page.view.model))

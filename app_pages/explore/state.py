@@ -137,7 +137,7 @@ class ProjectionResult:
     """A drawing or upload projected into the model: what the result panel shows beside the student's image."""
 
     model: str
-    source: str  # "your drawing" or the uploaded file's name
+    source: str  # "your drawing" or "your picture 'NAME'" (an upload)
     target: torch.Tensor  # 1 x C x H x W in [-1, 1]: the student's image as the model sees it
     image: torch.Tensor  # 1 x C x H x W: G(z, class) at the found z (the float16 base)
     base: LatentBase

@@ -51,7 +51,7 @@ function setSeed(ex, text) {
     ex.el.seed.value = String(ex.state.seed);
     return;
   }
-  Object.assign(ex.state, { seed: parsed.value, z: {}, dirs: {} }); // a new seed is a new z
+  Object.assign(ex.state, { seed: parsed.value, z: {}, dirs: {}, base: null }); // a new seed is a new z (not a drawing's)
   ex.changed(true, ...ALL);
 }
 

@@ -4,6 +4,10 @@
 // memorisation check and the downloads see the canvas's z and class. The server sends each seed's z
 // (the same numbers Python uses) and every limit; a seed whose z is not known yet is asked for with that state.
 //
+// A drawing (sketch.js) goes to Python as the trigger "sketch"; the z Python finds for it comes back as the
+// state's `base` (a token; data.base holds its float32 values), which replaces the seed's z as what the
+// sliders edit, until a new seed is chosen.
+//
 // This module holds the explorer's data and state; the controls (controls.js), the draw order
 // (draw-queue.js), the generator's batching (generator.js), the panels (panels.js) and the animation
 // (animation.js) are pieces it puts together.
@@ -19,6 +23,7 @@ import { baseLatent, effectiveLatent, rows, scaled } from "./latent.js";
 import { drawStill } from "./loader.js";
 import { ANIM_FRAMES, computeAnimation, drawGridPanel, drawStripPanel } from "./panels.js";
 import { loadGenerator } from "./runtime.js";
+import { Sketch } from "./sketch.js";
 
 const ALL = ["sample", "grid", "strip", "anim"];
 
@@ -27,7 +32,7 @@ export class Explorer {
     this.root = root;
     this.el = findElements(root);
     this.nonce = 0; this.dirty = false; this.timer = null; this.inputAt = null; this.drawn = 0;
-    this.seeds = new Map(); this.pool = []; this.model = null; this.generator = null;
+    this.seeds = new Map(); this.bases = new Map(); this.pool = []; this.model = null; this.generator = null;
     this.gridColumns = null; this.cloud = null; this.cloudTrunc = null;
     this.animation = new Animation(this.el.anim, this.el.speed, ANIM_FRAMES);
     this.queue = new DrawQueue(["sample", () => this.drawSample()],
@@ -35,6 +40,7 @@ export class Explorer {
                                 ["anim", () => computeAnimation(this)]],
                                () => this.generator !== null, (err) => this.fail(err));
     bindControls(this);
+    this.sketch = new Sketch(this.el.sample.parentElement, (png) => this.project(png));
   }
 
   /** The focused control inside this element (the shadow root knows it; document only sees the host). */
@@ -48,6 +54,7 @@ export class Explorer {
     const d = args.data;
     const newModel = !this.model || d.model.sha256 !== this.model.sha256 || d.model.name !== this.model.name;
     for (const [seed, b64] of Object.entries(d.seeds)) this.seeds.set(Number(seed), decodeF32(b64));
+    if (d.base) this.bases.set(d.base.token, decodeF32(d.base.z));
     this.pool = d.pool.slice();
     if (newModel) {
       clearTimeout(this.timer);
@@ -57,6 +64,9 @@ export class Explorer {
     }
     this.animation.start();
     if (newModel || (d.ack === this.nonce && !this.dirty)) this.state = structuredClone(d.state);
+    if (newModel) this.sketch.configure(d.sketch);
+    this.sketch.answer(d.sketch && d.sketch.reply);
+    this.sketch.show(d.sketch && d.sketch.result);
     showControls(this);
     this.queue.schedule(...ALL);
   }
@@ -133,6 +143,15 @@ export class Explorer {
     }, delay);
   }
 
+  /** Send a drawing to be projected; Python's next data acknowledges the returned nonce with the found state. */
+  project(png) {
+    clearTimeout(this.timer);
+    this.nonce += 1;
+    this.dirty = false;
+    this.args.setTriggerValue("sketch", { png, nonce: this.nonce });
+    return this.nonce;
+  }
+
   seedB() {
     const b = this.state.interp.seedB;
     return b === null || b === undefined ? (this.state.seed + 1) % (this.limits.seedMax + 1) : b;
@@ -144,7 +163,9 @@ export class Explorer {
   }
 
   // ------------------------------------------------------------ latents
+  /** The z the sliders edit: a projected drawing's (state.base), else the seed's. */
   baseZ() {
+    if (this.state && this.state.base) return this.bases.get(this.state.base) || null;
     const raw = this.state && this.seeds.get(this.state.seed);
     return raw ? baseLatent(raw, this.limits.z) : null;
   }
@@ -186,7 +207,8 @@ export class Explorer {
     } else {
       drawImage(e.sample, out, this.model.shape);
       const names = this.model.classNames;
-      e.caption.textContent = this.model.numClasses && names ? `sample — ${names[cls]}` : "sample";
+      const around = this.state.base ? " (around your drawing's z)" : "";
+      e.caption.textContent = (this.model.numClasses && names ? `sample — ${names[cls]}` : "sample") + around;
     }
     const now = performance.now();
     this.drawn += 1;
