@@ -31,6 +31,9 @@ BENCHMARKS = [
     ("queue_burst", ["--students", "10", "--within", "5", "--budget", "20"]),  # a class pressing Start at once
     # the in-browser engine: steps/s by size, then two ring8 presets over 5 seeds x 60 s (about 12 minutes)
     ("browser_engine", ["--seconds", "4", "--seeds", "5", "--preset-seconds", "60"]),
+    # mnist-dcgan's Fréchet distance as a multiple of mnist-cgan's (both feature spaces), and the conv layouts'
+    # training steps/s (about 2 minutes)
+    ("dcgan_vs_cgan", ["--n", "2000", "--seconds", "6"]),
 ]
 # Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds,toy_defaults`
 OPT_IN = {

@@ -19,7 +19,15 @@ import torch
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
-from gan_core.nn.models import MODEL_NAMES, TOY_DEPTH, TOY_DEPTH_RANGE, TOY_HIDDEN, TOY_HIDDEN_RANGE, build_models
+from gan_core.nn.models import (
+    CONV_ARCHS,
+    MODEL_NAMES,
+    TOY_DEPTH,
+    TOY_DEPTH_RANGE,
+    TOY_HIDDEN,
+    TOY_HIDDEN_RANGE,
+    build_models,
+)
 
 FORMAT = "gan_core.checkpoint/1"
 PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
@@ -126,6 +134,9 @@ def save_checkpoint(path: str | os.PathLike, generator: torch.nn.Module, meta: d
         if key not in meta:
             raise ValueError(f"checkpoint metadata needs {key!r}")
     weights_path, json_path = checkpoint_paths(path)
+    conv_arch = getattr(generator, "conv_arch", None)  # the dcgan family's layout; absent in files from before v2
+    if conv_arch is not None:
+        meta = dict(meta, conv_arch=conv_arch)
     tensors = {f"generator.{k}": v.detach().cpu().contiguous().clone() for k, v in generator.state_dict().items()}
     if discriminator is not None:
         tensors.update({f"discriminator.{k}": v.detach().cpu().contiguous().clone()
@@ -202,6 +213,10 @@ def validate_meta(meta: Any, where: str = "checkpoint JSON") -> dict[str, Any]:
         value = meta.get(key)  # absent in checkpoints from before the toy's size was a setting: the defaults
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
             raise CheckpointError(f"{where}: {key} must be an integer in {low}..{high}, got {value!r}")
+    conv_arch = meta.get("conv_arch")
+    if conv_arch is not None and (type(conv_arch) is not int or conv_arch not in CONV_ARCHS):
+        raise CheckpointError(f"{where}: conv_arch must be one of {', '.join(map(str, CONV_ARCHS))}, "
+                              f"got {str(conv_arch)[:20]!r}")
     names = meta.get("class_names")
     if names is not None and (not isinstance(names, list) or (classes and len(names) != classes)):
         raise CheckpointError(f"{where}: class_names must be a list of num_classes names")
@@ -213,7 +228,8 @@ def build_from_meta(meta: dict[str, Any]) -> tuple[torch.nn.Module, torch.nn.Mod
     try:
         return build_models(meta["model"], meta["z_dim"], shape, meta.get("num_classes"),
                             toy_hidden=meta.get("toy_hidden") or TOY_HIDDEN,
-                            toy_depth=meta.get("toy_depth") or TOY_DEPTH)
+                            toy_depth=meta.get("toy_depth") or TOY_DEPTH,
+                            conv_arch=meta.get("conv_arch") or 1)  # no conv_arch: saved before version 2
     except ValueError as exc:
         raise CheckpointError(f"checkpoint JSON describes a model that cannot be built: {exc}") from None
 

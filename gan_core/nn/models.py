@@ -89,10 +89,12 @@ class MLPDiscriminator(LabelledModule):
         return projection_logits(self.net[-1], self.project, h, y)
 
 
-# ---------------------------------------------------------------- DCGAN (Radford et al. 2015), 28x28 or 32x32
+# ------------------------------------- DCGAN (Radford et al. 2015), version 1: loads checkpoints saved before v2
 
 class DCGANGenerator(LabelledModule):
     """z -> 7x7 (or 8x8) -> x2 -> x2 with transposed convolutions; the label embedding is concatenated to z."""
+
+    conv_arch = 1
 
     def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int | None = None,
                  width: int = 64) -> None:
@@ -123,6 +125,8 @@ class DCGANDiscriminator(nn.Module):
     and it adds only one embedding table, no extra input channels.
     """
 
+    conv_arch = 1
+
     def __init__(self, image_shape: tuple[int, int, int], num_classes: int | None = None,
                  width: int = 64, dropout: float = 0.3) -> None:
         super().__init__()
@@ -139,6 +143,90 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x)
         return projection_logits(self.score, self.embed, h, y)
+
+
+
+# ------------------------------------------------- conv GAN, version 2: the dcgan / cgan-dcgan models built today
+
+CONV_ARCH = 2  # the conv layout build_models makes; checkpoints record it (gan_core.io.checkpoint), absent = 1
+CONV_ARCHS = (1, 2)
+GRID_CHANNELS = 1024  # G's channels times its grid's side, at each resolution (ConvGenerator)
+
+
+def _upsampling_steps(size: int) -> int:
+    """How many x2 steps G takes from its base grid: halve while even and above 4 (28 -> 7, 32 -> 4, 64 -> 4)."""
+    steps = 0
+    while size % 2 == 0 and size > 4:
+        size //= 2
+        steps += 1
+    if steps == 0:
+        raise ValueError(f"the conv models need an image size divisible by 2 (e.g. 28 or 32), got {size}")
+    return steps
+
+
+class ConvGenerator(LabelledModule):
+    """[z | embed(y)] -> wide base grid -> (x2 transposed conv, BatchNorm, ReLU) per step -> 3x3 conv -> tanh.
+
+    Against version 1 it holds its capacity at the low resolutions (where the digit's shape is decided),
+    halving the channels at each x2 step, and ends in a 3x3 convolution that smooths the transposed
+    convolutions' checkerboard. The class embedding is concatenated to z, so the browser can feed the
+    embedding vector as input (app_pages/explore/browser_model.py swaps `embed`).
+    """
+
+    conv_arch = 2
+
+    def __init__(self, z_dim: int, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 width: int | None = None, min_width: int = 32) -> None:
+        super().__init__(num_classes, 32 if num_classes else 0)
+        self.z_dim, self.image_shape = z_dim, tuple(image_shape)
+        channels, size = image_shape[0], image_shape[1]
+        steps = _upsampling_steps(size)
+        self.base = size >> steps
+        # channels x grid side ~ GRID_CHANNELS at every level (4x4x256 ... 32x32x32; 7x7x128 ... 28x28x32), so
+        # each x2 step costs about the same and a 28x28 G is not wider than its 7x7 start needs
+        self.width = width or 1 << int(math.log2(GRID_CHANNELS // self.base))
+        width = self.width
+        self.project = nn.Sequential(nn.Linear(z_dim + self.embed_dim, width * self.base ** 2, bias=False),
+                                     nn.Unflatten(1, (width, self.base, self.base)), nn.BatchNorm2d(width),
+                                     nn.ReLU(inplace=True))
+        layers, c = [], width
+        for _ in range(steps):
+            out = max(min_width, c // 2)
+            layers += [nn.ConvTranspose2d(c, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+            c = out
+        self.net = nn.Sequential(*layers, nn.Conv2d(c, channels, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(self.project(self.with_label(z, y)))
+
+
+class ConvDiscriminator(nn.Module):
+    """Strided convolutions (each halves the grid) under spectral norm, LeakyReLU, no dropout or BatchNorm.
+
+    Spectral norm (Miyato et al. 2018) keeps D Lipschitz-bounded, so its gradients to G stay informative
+    without version 1's dropout noise. The conditional version is a projection discriminator, as in version 1.
+    """
+
+    conv_arch = 2
+
+    def __init__(self, image_shape: tuple[int, int, int], num_classes: int | None = None,
+                 widths: tuple[int, ...] = (64, 128, 256)) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        channels, size = image_shape[0], image_shape[1]
+        self.num_classes = num_classes
+        layers, c = [], channels
+        for i, w in enumerate(widths):
+            last = i == len(widths) - 1  # a 3x3 last layer also halves an odd grid (7 -> 4)
+            layers += [sn(nn.Conv2d(c, w, 3 if last else 4, 2, 1)), _lrelu()]
+            c, size = w, (size + 1) // 2 if last else size // 2
+        self.features = nn.Sequential(*layers, nn.Flatten())
+        feat = c * size * size
+        self.score = sn(nn.Linear(feat, 1))
+        self.embed = sn(nn.Embedding(num_classes, feat)) if num_classes else None
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return projection_logits(self.score, self.embed, self.features(x), y)
 
 
 # ---------------------------------------------------------------- toy 2-D GAN (GAN Lab's setting)
@@ -183,8 +271,9 @@ class ToyDiscriminator(nn.Module):
 
 def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = None,
                  num_classes: int | None = None, toy_hidden: int = TOY_HIDDEN,
-                 toy_depth: int = TOY_DEPTH) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for a registered model name (toy_hidden/toy_depth size the 2-D toy)."""
+                 toy_depth: int = TOY_DEPTH, conv_arch: int = CONV_ARCH) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) for a registered model name (toy_hidden/toy_depth size the 2-D toy;
+    conv_arch picks the dcgan / cgan-dcgan layout, 1 only to load checkpoints saved before version 2)."""
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
     if z_dim < 1:
@@ -202,8 +291,12 @@ def build_models(name: str, z_dim: int, image_shape: tuple[int, ...] | None = No
         d = MLPDiscriminator(image_shape, classes, projection=name == "cgan-mlp-proj")
     elif name in GROWING_MODELS:
         g, d = ProGenerator(z_dim, image_shape, classes), ProDiscriminator(image_shape, classes)
-    else:
+    elif conv_arch == 1:
         g, d = DCGANGenerator(z_dim, image_shape, classes), DCGANDiscriminator(image_shape, classes)
+    elif conv_arch == 2:
+        g, d = ConvGenerator(z_dim, image_shape, classes), ConvDiscriminator(image_shape, classes)
+    else:
+        raise ValueError(f"unknown conv architecture {conv_arch!r}; known: {', '.join(map(str, CONV_ARCHS))}")
     init_weights(g)
     init_weights(d)
     return g, d
