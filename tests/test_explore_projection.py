@@ -197,6 +197,15 @@ def test_a_bad_upload_is_refused_with_a_plain_message_and_nothing_changes(app, g
         assert dict(at.query_params) == query
     assert at.calls == [], "nothing was projected"
 
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("out of memory")
+    monkeypatch.setattr(pv, "project_images", broken)  # a good picture, but the search fails on the server
+    monkeypatch.setattr(safety, "MAX_IMAGE_PIXELS", 16_000_000)
+    at.file_uploader(key=pv.UPLOAD_KEY).set_value(("ok.png", digit_png(gan, 1, seed=0), "image/png")).run()
+    errors = [e.value for e in ok(at).error]
+    assert len(errors) == 1 and "could not project your picture 'ok.png' (RuntimeError)" in errors[0], errors
+    assert page_of(at).view == before and page_of(at).projection is None
+
 
 def test_a_link_with_a_projected_z_reopens_its_image(app, gan):
     base = LatentBase.of(torch.randn(64, generator=torch.Generator().manual_seed(8)))

@@ -156,6 +156,11 @@ def run_pending(page: ExplorePage, gan: GAN) -> None:
         logger.info("projection refused: %s", exc)
         _refuse(page, pending, f"Could not project {pending.source}: {exc}.")
         return
+    except RuntimeError as exc:  # torch ran out of memory or failed: say so; the explorer keeps its view
+        logger.warning("projection of %s failed", pending.source, exc_info=True)
+        _refuse(page, pending, f"The server could not project {pending.source} ({type(exc).__name__}); the "
+                               "server log has the details. Nothing else changed.")
+        return
     view = ExploreState(page.view.model, seed=page.view.seed,
                         cls=result.cls if result.cls is not None else page.view.cls, base=result.base)
     ew.apply_view(page, view)
