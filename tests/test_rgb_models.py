@@ -50,16 +50,23 @@ def rgb_config(folder: Path, model: str, **extra) -> TrainConfig:
 
 
 @pytest.fixture(scope="module")
-def rgb_checkpoints(colour_folder, tmp_path_factory) -> dict[str, Path]:
-    """dcgan and cgan-dcgan at 3 x 32 x 32, trained 3 steps on the colour squares and saved as a run saves."""
+def rgb_runs(colour_folder, tmp_path_factory) -> dict[str, tuple[Trainer, list[torch.Tensor], Path]]:
+    """dcgan and cgan-dcgan at 3 x 32 x 32, trained 3 steps on the colour squares and saved as a run saves them:
+    model -> (trainer, G's weights before training, checkpoint path)."""
     out = tmp_path_factory.mktemp("runs")
-    paths = {}
+    runs = {}
     for model in ("dcgan", "cgan-dcgan"):
         trainer = Trainer(rgb_config(colour_folder, model))
+        before = [p.detach().clone() for p in trainer.G.parameters()]
         for _ in range(3):
             trainer.step()
-        paths[model] = write_run_files(trainer, out, model, "test", 0.0, False)
-    return paths
+        runs[model] = trainer, before, write_run_files(trainer, out, model, "test", 0.0, False)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def rgb_checkpoints(rgb_runs) -> dict[str, Path]:
+    return {model: path for model, (_, _, path) in rgb_runs.items()}
 
 
 def channels_differ(images: np.ndarray, axis: int, by: int = 2) -> bool:
@@ -76,13 +83,10 @@ def channels_differ(images: np.ndarray, axis: int, by: int = 2) -> bool:
 # ---------------------------------------------------------------- training, checkpoints, sampling, export
 
 @pytest.mark.parametrize("model", ["dcgan", "cgan-dcgan"])
-def test_an_rgb_model_trains_on_a_colour_folder(colour_folder, model):
-    trainer = Trainer(rgb_config(colour_folder, model))
+def test_an_rgb_model_trains_on_a_colour_folder(rgb_runs, model):
+    trainer, before, _ = rgb_runs[model]
     assert trainer.data.shape == (3, 32, 32) and trainer.data.images.shape[1:] == (3, 32, 32)
     assert channels_differ(trainer.data.images.numpy(), axis=1, by=100), "the folder was read in colour"
-    before = [p.detach().clone() for p in trainer.G.parameters()]
-    for _ in range(3):
-        trainer.step()
     assert trainer.step_count == 3
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters(), strict=True)), "G learned"
     step, snapshot = trainer.history.latest_snapshot()
@@ -162,6 +166,20 @@ def test_the_timeline_gif_of_a_colour_run_keeps_colour_under_budget():
     data, note = outputs.timeline_gif(noise, "image", "folder:x", False)
     gif = Image.open(io.BytesIO(data))
     assert len(data) <= outputs.GIF_BUDGET and channels_differ(np.asarray(gif.convert("RGB")), axis=-1, by=50)
+
+
+def test_a_growing_colour_run_shows_its_stages_in_colour():
+    from app_shared.training_ui.growth import stage_image
+    from gan_core.train.stages import stage_sample
+
+    full = np.zeros((4, 3, 32, 32), np.uint8)
+    full[:, 0] = 200  # red everywhere, at the 8 x 8 stage's blocks of 4 x 4 pixels
+    full[:, 2, :16] = 120
+    stage = stage_sample(50, full, resolution=8, nrow=2)
+    assert stage.samples.shape == (4, 3, 8, 8)
+    picture = stage_image(stage)
+    assert picture.shape == (2 * 34 + 2, 2 * 34 + 2, 3)
+    assert tuple(picture[2, 2]) == (200, 0, 120) and tuple(picture[2 + 31, 2]) == (200, 0, 0)
 
 
 def test_explore_server_pictures_of_an_rgb_model(rgb_checkpoints):
@@ -322,7 +340,7 @@ def test_metrics_on_emoji_separate_real_colour_images_from_noise(emoji_metrics, 
     from gan_core.eval.classifier import load_classifier
 
     assert load_classifier("emoji").in_channels == 3 and emoji_metrics.has_image_metrics("emoji", "judge")
-    real_x, real_y = emoji_train.images[:300], emoji_train.labels[:300]
+    real_x, real_y = emoji_train.images[::5][:300], emoji_train.labels[::5][:300]  # every group
     noise = torch.rand(300, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
     real = emoji_metrics.evaluate(lambda n, seed: (real_x, real_y), dataset="emoji", n=300)
     wrong = emoji_metrics.evaluate(lambda n, seed: (real_x, (real_y + 1) % 9), dataset="emoji", n=300)
@@ -332,7 +350,7 @@ def test_metrics_on_emoji_separate_real_colour_images_from_noise(emoji_metrics, 
     assert reference > 1000, "emoji's small test split is joined by the train split"
     for key in ("classifier_frechet_distance", "judge_frechet_distance"):
         assert 0 <= real[key] < fake[key] / 3, (key, real[key], fake[key], accuracies)
-    assert real["class_accuracy"] > max(0.3, 2 * wrong["class_accuracy"]), accuracies
+    assert real["class_accuracy"] > max(0.25, 2 * wrong["class_accuracy"]), accuracies  # chance: 1/9
     assert real["judge_class_accuracy"] > wrong["judge_class_accuracy"], accuracies
     assert len(real["class_counts"]) == 9 and real["judged_by"]
 
