@@ -152,7 +152,9 @@ def below_the_sample(page: ExplorePage, gan: GAN) -> None:
 
 @st.fragment
 def server_view(page: ExplorePage, gan: GAN, directions: Directions) -> None:
-    """Seed, class and truncation: a change here reruns this area, the latent view inside it included."""
+    """Seed, class and truncation: a change here reruns this area, the latent view inside it included.
+    Above them, a projected picture's panel while the view starts from it (a new seed here removes it)."""
+    pv.draw_result(page, gan)
     ew.show_view_in_widgets(page)
     top = st.columns([5, 3, 4], vertical_alignment="bottom")
     row = top[0].container(horizontal=True, vertical_alignment="bottom")
@@ -251,5 +253,4 @@ else:
     if page.render_notice:
         st.info(page.render_notice)
     server_view(page, gan, directions)
-    pv.draw_result(page, gan)
 st.caption(ew.share_caption(page.view.model))

@@ -27,6 +27,7 @@ from app_pages.explore import compute as ec
 from app_pages.explore import widgets as ew
 from app_pages.explore.cache import NEIGHBOUR_DATASETS, neighbour_index
 from app_pages.explore.state import (
+    BROWSER,
     ExplorePage,
     ExploreState,
     LatentBase,
@@ -50,7 +51,7 @@ PEN_SIZES = {1: (1.0, 5.0, 2.0), 3: (1.0, 8.0, 3.0)}  # model pixels: (smallest,
 SKETCH_PALETTE = ("#202020", "#e53935", "#fb8c00", "#fdd835", "#43a047", "#1e88e5", "#8e24aa", "#f06292",
                   "#8d6e63", "#9e9e9e")
 PANEL_SCALE = 6  # the result panel's images: 28 x 28 shown as 168 x 168
-EXPLAIN = ("Draw in the explorer (or upload a picture): the server searches the GAN's latent space for the z"
+EXPLAIN = ("{how}: the server searches the GAN's latent space for the z"
            "{cls} whose image is closest to yours — many random starts optimised at once, on a pixel plus "
            "feature distance. The explorer then starts from that image, so the z sliders move around your "
            "own drawing. Reset comes back to it; a new seed leaves it.")
@@ -218,7 +219,8 @@ def upload_box(page: ExplorePage, gan: GAN) -> None:
                      help="PNG, JPEG, GIF, BMP or WebP. It is scaled to the model's size: for MNIST-like models "
                           "light strokes on black work best (dark on white is inverted), for colour models a "
                           "shape on white.", disabled=not can_project(gan))
-    st.caption(EXPLAIN.format(cls=" and class" if gan.num_classes else ""))
+    how = "Draw in the explorer (or upload a picture)" if page.render == BROWSER else "Upload a picture"
+    st.caption(EXPLAIN.format(how=how, cls=" and class" if gan.num_classes else ""))
     run_pending(page, gan)
     if page.projection_message:
         kind, text = page.projection_message
@@ -262,7 +264,8 @@ def draw_result(page: ExplorePage, gan: GAN) -> None:
     with st.container(border=True):
         st.markdown(f"**{result.source[:1].upper()}{result.source[1:]} in the latent space**")
         for col, (picture, caption) in zip(st.columns(3), tiles, strict=False):
-            col.image(ec.image_array(picture, scale), caption=caption)
+            array = ec.image_array(picture, scale)
+            col.image(array, caption=caption, width=int(array.shape[1]))  # each at its own size, side by side
         st.caption(summary(gan, result))
         if neighbour_line(result):
             st.caption(neighbour_line(result))
