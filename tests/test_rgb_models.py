@@ -380,3 +380,27 @@ def test_the_apply_experiment_runs_on_emoji(emoji_cgan):
     for arm in result.arms.values():
         assert len(arm.accuracies) == 1 and 0 <= arm.accuracies[0] <= 1
         assert arm.confusion.shape == (9, 9) and arm.confusion.sum() == 40
+
+
+def test_gan_train_classifier_makes_an_emoji_judge_of_3_channels(emoji_train, gan_in_process, tmp_path):
+    import json
+
+    from gan_core.eval.classifier import load_classifier_file
+
+    done = gan_in_process("train-classifier", "--dataset", "emoji", "--role", "judge", "--steps", 3,
+                          "--batch-size", 16, "--out", tmp_path / "judge")
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((tmp_path / "judge.json").read_text())
+    assert (meta["in_channels"], meta["image_size"], meta["num_classes"]) == (3, 32, 9)
+    assert meta["architecture"] == "VGGStyleCNN" and meta["test_images"] < meta["train_images"] < len(emoji_train)
+    judge = load_classifier_file(tmp_path / "judge")
+    assert judge(emoji_train.images[:5]).shape == (5, 9)
+
+
+def test_the_memorisation_check_on_emoji_uses_the_emoji_classifier(emoji_metrics, emoji_train):
+    from gan_core.eval.neighbours import dataset_index, nearest
+
+    index = dataset_index("emoji", limit=300)
+    assert index.space == "classifier features" and index.images.shape == (300, 3, 32, 32)
+    idx, dist = nearest(index, emoji_train.images[[42, 7]], k=2)
+    assert idx[:, 0].tolist() == [42, 7] and float(dist[:, 0].max()) < 1e-3
