@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,8 +28,9 @@ TRUNC_RANGE = (0.0, 2.0)
 SEED_MAX = 2**31 - 1
 RANDOM_SEEDS = 100_000  # Random picks a seed below this (short numbers to read out in class)
 GRID_COLUMNS = 6  # the class grid: this sample, then the next seeds
-IMAGE_SCALE = 8  # a 28x28 sample is shown as 224x224 with crisp pixels
-GIF_MIN_SIZE = 256  # the animated interpolation is at least this many pixels high (28x28 -> 280x280)
+IMAGE_SCALE = 8  # a 28x28 sample is shown as 224x224 with crisp pixels (a 32x32 emoji as 256x256)
+LABEL_CHARS, LABEL_LINE = 14, 16  # a class grid's row label: characters per line, line height in pixels
+GIF_MIN_SIZE = 256  # the animated interpolation is at least this many pixels high (28x28 -> 280x280, 32x32 -> 256)
 
 
 @contextlib.contextmanager
@@ -175,8 +177,10 @@ def _label_margin(names: tuple[str, ...], height: int, pitch: int, top: int, wid
     except TypeError:  # old Pillow: fixed-size bitmap font
         font = ImageFont.load_default()
     for r, name in enumerate(names):
-        y = top + r * pitch + pitch // 2 - 8
-        draw.text((6, y), name[:14], fill=30, font=font)
+        lines = textwrap.wrap(name, LABEL_CHARS)[:2] if pitch >= 2 * LABEL_LINE else [name[:LABEL_CHARS]]
+        y = top + r * pitch + (pitch - LABEL_LINE * len(lines)) // 2
+        for i, line in enumerate(lines):  # emoji's "Smileys & Emotion" on two lines, not cut to "Smileys & Emot"
+            draw.text((6, y + i * LABEL_LINE), line[:LABEL_CHARS], fill=30, font=font)
     margin = np.asarray(canvas)
     margin.flags.writeable = False  # shared between calls
     return margin
