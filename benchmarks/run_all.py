@@ -34,6 +34,7 @@ BENCHMARKS = [
     # mnist-dcgan's Fréchet distance as a multiple of mnist-cgan's (both feature spaces), and the conv layouts'
     # training steps/s (about 2 minutes)
     ("dcgan_vs_cgan", ["--n", "2000", "--seconds", "6"]),
+    ("projection", ["--n", "200"]),  # draw -> latent: 200 MNIST digits (and emoji) kept by the judge, s per image
 ]
 # Long ones, only when asked for: `python -m benchmarks.run_all --with recipes,presets_over_seeds,toy_defaults`
 OPT_IN = {

@@ -61,13 +61,13 @@ class Projection:
 class ProjectionConfig:
     """The search's settings; DEFAULT_CONFIG holds the values chosen by benchmarks/projection.py."""
 
-    steps: int = 40  # Adam steps of the search over every start (and class)
-    restarts: int = 3  # random starts per image (per class, for a conditional model)
-    lr: float = 0.08
+    steps: int = 20  # Adam steps of the search over every start (and class)
+    restarts: int = 8  # random starts per image (per class, for a conditional model)
+    lr: float = 0.1
     prior_weight: float = 0.01  # times mean(z^2), in the search and the refinement
     feature_weight: float = 0.5  # the feature distance's weight in the full distance
     refine_top: int = 2  # candidates per image refined on the full distance
-    refine_steps: int = 20
+    refine_steps: int = 15
     refine_lr: float = 0.03
 
     def validate(self) -> ProjectionConfig:
