@@ -26,6 +26,7 @@ import contextlib
 import functools
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -129,7 +130,12 @@ class DiscriminatorFeatures(FeatureSpace):
 
     def embed(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         caught: list[torch.Tensor] = []
-        handle = self.score.register_forward_pre_hook(lambda _module, args: caught.append(args[0]))
+        me = threading.get_ident()  # the model is shared by a server's sessions: catch only this thread's call
+
+        def catch(_module: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+            if threading.get_ident() == me:
+                caught.append(args[0])
+        handle = self.score.register_forward_pre_hook(catch)
         try:
             self.discriminator(images, labels if self.needs_labels else None)
         finally:
