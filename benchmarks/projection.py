@@ -33,7 +33,7 @@ MODELS = {"mnist": "mnist-cgan", "emoji": "emoji-cgan"}
 
 def measure(dataset: str, n: int, config: Any) -> dict[str, Any]:
     from gan_core.data.datasets import load_dataset
-    from gan_core.eval.classifier import classifier_path, load_classifier, predict
+    from gan_core.eval.classifier import classifier_path, load_classifier, predict, shipped_classifier
     from gan_core.explore.projection import project_images
     from gan_core.io.checkpoint import list_pretrained, load_checkpoint, resolve_checkpoint
 
@@ -46,12 +46,13 @@ def measure(dataset: str, n: int, config: Any) -> dict[str, Any]:
     judge = load_classifier(dataset, role="judge")
     data = load_dataset(dataset, split="test")
     images, labels = data.images[-n:], data.labels[-n:]
-    project_images(gan, images[:1], config=config)  # warm-up: loads the feature classifier once, as a server would
+    features = shipped_classifier(dataset)  # the project classifier's features (never the judge's)
+    project_images(gan, images[:1], config=config, classifier=features)  # warm-up, as a server would
     walls, cpus, found, chosen = [], [], [], []
     load_before = os.getloadavg()[0]
     for i in range(len(images)):
         c0 = time.process_time()
-        p = project_images(gan, images[i:i + 1], config=config, seed=0)
+        p = project_images(gan, images[i:i + 1], config=config, seed=0, classifier=features)
         cpus.append(time.process_time() - c0)
         walls.append(p.seconds)
         found.append(p.images)
@@ -59,7 +60,7 @@ def measure(dataset: str, n: int, config: Any) -> dict[str, Any]:
     load_after = os.getloadavg()[0]
     projected = torch.cat(found)
     judged = predict(judge, projected)
-    batch = project_images(gan, images, config=config, seed=0)
+    batch = project_images(gan, images, config=config, seed=0, classifier=features)
     share = float((judged == labels).float().mean())
     return {
         "model": model, "images": len(images), "source": f"the last {len(images)} of the {data.name} test split "

@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from gan_core.eval.classifier import shipped_classifier
 from gan_core.explore.projection import (
     DEFAULT_CONFIG,
     Z_LIMIT,
@@ -54,7 +55,7 @@ def tiny_gan(model: str, shape: tuple[int, int, int], classes: int | None = 3, d
 
 def test_projection_recovers_a_generated_images_class_and_latent(cgan, generated):
     z_true, y_true, x = generated
-    found = project_images(cgan, x, config=FAST, seed=0)
+    found = project_images(cgan, x, config=FAST, seed=0, classifier=shipped_classifier("mnist"))
     assert found.z.shape == (10, cgan.z_dim) and found.labels.dtype == torch.int64
     assert found.feature_space == "classifier features"
     assert int((found.labels == y_true).sum()) >= 8, found.labels  # chance: 1 in 10
@@ -104,7 +105,8 @@ def test_every_image_model_projects_and_searching_only_gets_closer(model, shape)
     assert found.images.shape == (2, *shape) and found.z.shape == (2, 8)
     assert bool((found.distance <= start.distance + 1e-6).all())  # the best z seen is kept, starts included
     assert (found.labels is None) == (gan.num_classes is None)
-    featured = project_images(gan, target, config=cfg)  # with the classifier's or the discriminator's features
+    featured = project_images(gan, target, config=cfg,  # with the classifier's or the discriminator's features
+                              classifier=shipped_classifier(gan.meta["dataset"]))
     assert featured.feature_space == ("classifier features" if shape[0] == 1 else "discriminator features")
     assert bool(torch.isfinite(featured.distance).all())
     assert bool((featured.distance >= featured.pixel_distance - 1e-6).all())

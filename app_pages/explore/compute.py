@@ -19,10 +19,9 @@ import torch
 from gan_core import GAN
 from gan_core.explore.class_blend import generate_blended
 from gan_core.explore.directions import Directions
-from gan_core.explore.latent import interpolate, sample_latents
+from gan_core.explore.latent import Z_LIMIT, interpolate, sample_latents
 from gan_core.io.images import grid, to_uint8
 
-Z_LIMIT = 4.0  # latent sliders span [-Z_LIMIT, Z_LIMIT]
 DIR_LIMIT = 3.0  # direction sliders span [-DIR_LIMIT, DIR_LIMIT] sigmas
 TRUNC_RANGE = (0.0, 2.0)
 SEED_MAX = 2**31 - 1

@@ -37,6 +37,7 @@ from app_pages.explore.state import (
 )
 from app_shared.cpu_turns import cpu_turn
 from gan_core import GAN
+from gan_core.eval.classifier import shipped_classifier
 from gan_core.eval.neighbours import nearest
 from gan_core.explore.projection import image_to_target, project_images
 from gan_core.io.safety import UnsafeInputError, open_uploaded_image
@@ -183,11 +184,12 @@ def _refuse(page: ExplorePage, pending: PendingImage, text: str) -> None:
 def _project(page: ExplorePage, gan: GAN, pending: PendingImage) -> ProjectionResult:
     if not can_project(gan):
         raise ValueError(f"{gan.name} makes 2-D points, not images, so there is no picture to match")
-    target = image_to_target(pending.image, gan.image_shape, dataset=gan.meta.get("dataset"))
+    dataset = str(gan.meta.get("dataset") or "")
+    target = image_to_target(pending.image, gan.image_shape, dataset=dataset)
     started = time.perf_counter()
     with st.spinner(f"Finding {pending.source} in {gan.name}'s latent space…"):
         with cpu_turn():
-            found = project_images(gan, target)
+            found = project_images(gan, target, classifier=shipped_classifier(dataset, str(gan.device)))
             base = LatentBase.of(found.z[0])
             cls = int(found.labels[0]) if found.labels is not None else None
             image = ec.generate_one(gan, base.tensor(), cls)  # the float16 base's own image, as the explorer shows

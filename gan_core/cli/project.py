@@ -40,6 +40,7 @@ def add_project_args(parser: argparse.ArgumentParser) -> None:
 
 def run_project(args: argparse.Namespace) -> int:
     from gan_core.device import pick_device
+    from gan_core.eval.classifier import shipped_classifier
     from gan_core.explore.projection import image_to_target, project_images, verdicts
     from gan_core.io.checkpoint import load_checkpoint, resolve_checkpoint
 
@@ -59,7 +60,8 @@ def run_project(args: argparse.Namespace) -> int:
                                    gan.image_shape)
         names = [f"{Path(args.images).name}[{i}]" for i in range(len(targets))]
     found = project_images(gan, targets, steps=args.steps, restarts=args.restarts,
-                           classes=_class_list(args.classes), seed=args.seed)
+                           classes=_class_list(args.classes), seed=args.seed,
+                           classifier=shipped_classifier(str(gan.meta.get("dataset") or ""), str(gan.device)))
     d_x = verdicts(gan, found)
     nearest = None if args.no_nearest else nearest_training_images(gan, found.images)
     rows = [_row(gan, found, i, name, d_x, nearest) for i, name in enumerate(names)]

@@ -10,7 +10,9 @@ GAN checkpoints, and nothing is ever unpickled.
 """
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
 from gan_core.io.checkpoint import PRETRAINED_DIR, CheckpointError, atomic_write_bytes, checkpoint_paths
+
+logger = logging.getLogger(__name__)
 
 CLASSIFIER_FORMAT = "gan_core.classifier/1"
 CLASSIFIER_DATASETS = ("mnist", "fashion", "emoji")
@@ -278,3 +282,16 @@ def classifier_path(dataset: str, role: str = "classifier") -> Path:
 def load_classifier(dataset: str, device: str | torch.device = "cpu", role: str = "classifier") -> Classifier:
     """A shipped classifier for "mnist", "fashion" or "emoji" (pretrained/{dataset}-{role}.*), in eval mode."""
     return load_classifier_file(classifier_path(dataset, role), device)
+
+
+@functools.lru_cache(maxsize=8)
+def shipped_classifier(dataset: str, device: str = "cpu") -> Classifier | None:
+    """The dataset's project classifier, loaded once per process, or None where none is shipped (a folder of
+    the user's own images) or its files are unreadable (logged): projection then compares other features."""
+    if dataset not in CLASSIFIER_DATASETS:
+        return None
+    try:
+        return load_classifier(dataset, device)
+    except (CheckpointError, OSError) as exc:
+        logger.warning("no usable project classifier for %s: %s", dataset, exc)
+        return None

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+Z_LIMIT = 4.0  # the explorer's latent sliders span [-Z_LIMIT, Z_LIMIT]; projection keeps its z inside too
+
 
 def sample_latents(n: int, z_dim: int, seed: int | None = None, truncation: float = 1.0,
                    device: torch.device | str = "cpu") -> torch.Tensor:

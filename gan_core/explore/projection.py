@@ -11,8 +11,9 @@ How (all of it batched, on whatever device the GAN is on):
 3. Refine those on the full distance for `refine_steps` more Adam steps, and keep the best per image.
 
 The feature distance compares what a network sees rather than pixels, so a "7" drawn a little thicker or
-shifted is still near a generated "7": the dataset's project classifier's penultimate features
-(gan_core.eval.classifier) where one is shipped, else the discriminator's last features, else pixels only.
+shifted is still near a generated "7": the penultimate features of the classifier the caller passes (the
+dataset's project classifier: gan_core.eval.classifier.shipped_classifier, which this module may not import:
+eval imports explore), else the discriminator's last features, else pixels only.
 The independent judge is never used: the projection benchmark grades with it. Feature distances are mean
 squared differences divided by the target's mean squared feature, so the weight means the same in every space.
 
@@ -23,7 +24,6 @@ RNG: the starts come from a torch.Generator seeded with `seed`, so a seed gives 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import math
 import threading
@@ -35,11 +35,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from gan_core.explore.latent import Z_LIMIT
 from gan_core.io.checkpoint import GAN
 
 logger = logging.getLogger(__name__)
 
-Z_LIMIT = 4.0  # the explorer's latent sliders span [-Z_LIMIT, Z_LIMIT] (app_pages/explore/compute.py's Z_LIMIT)
 MAX_CANDIDATES = 4096  # z candidates optimised in one batch; more images are projected in chunks of images
 MAX_IMAGES = 10_000  # per call
 MNIST_FILL = 20 / 28  # MNIST's digits fit a 20 x 20 box in the 28 x 28 image, centred by their centre of mass
@@ -143,24 +143,9 @@ class DiscriminatorFeatures(FeatureSpace):
         return caught[-1].flatten(1)
 
 
-@functools.lru_cache(maxsize=8)
-def _shipped_classifier(dataset: str, device: str) -> torch.nn.Module | None:
-    """The dataset's project classifier (cached per server), or None when none is shipped for it."""
-    from gan_core.eval.classifier import CLASSIFIER_DATASETS, load_classifier
-
-    if dataset not in CLASSIFIER_DATASETS:
-        return None
-    try:
-        return load_classifier(dataset, device)
-    except (ValueError, OSError) as exc:  # CheckpointError is a ValueError: the files are missing or broken
-        logger.warning("projection: no project classifier for %s (%s); using the discriminator's features",
-                       dataset, exc)
-        return None
-
-
-def feature_space_for(gan: GAN) -> FeatureSpace | None:
-    """The classifier's features for the GAN's dataset, else its discriminator's, else None (pixels only)."""
-    classifier = _shipped_classifier(str(gan.meta.get("dataset") or ""), str(gan.device))
+def feature_space_for(gan: GAN, classifier: torch.nn.Module | None = None) -> FeatureSpace | None:
+    """The given classifier's features (when it reads the GAN's channels), else the GAN's discriminator's,
+    else None (pixels only)."""
     if classifier is not None and getattr(classifier, "in_channels", None) == gan.image_shape[0]:
         return ClassifierFeatures(classifier)
     if gan.discriminator is not None:
@@ -278,12 +263,13 @@ def _project_chunk(gan: GAN, targets: torch.Tensor, starts: torch.Tensor, classe
 
 def project_images(gan: GAN, targets: torch.Tensor, *, steps: int | None = None, restarts: int | None = None,
                    classes: Sequence[int] | None = None, seed: int = 0,
-                   config: ProjectionConfig | None = None, features: str = "auto") -> Projection:
+                   config: ProjectionConfig | None = None, features: str = "auto",
+                   classifier: torch.nn.Module | None = None) -> Projection:
     """The generator's closest image to each target (N x C x H x W in [-1, 1], the model's own shape).
 
     `steps` / `restarts` override the search's settings in `config` (DEFAULT_CONFIG); `classes` restricts the
-    classes tried for a conditional model (default: all); `features` is "auto" (classifier, else
-    discriminator, else pixels) or "pixels". Deterministic for a seed on a given device.
+    classes tried for a conditional model (default: all); `features` is "auto" (`classifier`'s features, else
+    the discriminator's, else pixels) or "pixels". Deterministic for a seed on a given device.
     """
     started = time.perf_counter()
     cfg = config or DEFAULT_CONFIG
@@ -292,7 +278,7 @@ def project_images(gan: GAN, targets: torch.Tensor, *, steps: int | None = None,
     class_list = _checked_classes(gan, classes)
     if features not in ("auto", "pixels"):
         raise ValueError(f"features must be auto or pixels, got {features!r}")
-    space = feature_space_for(gan) if features == "auto" and cfg.feature_weight > 0 else None
+    space = feature_space_for(gan, classifier) if features == "auto" and cfg.feature_weight > 0 else None
     n, k = len(targets), len(class_list) if class_list is not None else 1
     gen = torch.Generator().manual_seed(int(seed))  # drawn on the CPU: the same starts on every device
     starts = torch.randn(n, k, cfg.restarts, gan.z_dim, generator=gen).clamp_(-Z_LIMIT, Z_LIMIT)
