@@ -188,7 +188,7 @@ def _project(page: ExplorePage, gan: GAN, pending: PendingImage) -> ProjectionRe
     target = image_to_target(pending.image, gan.image_shape, dataset=dataset)
     started = time.perf_counter()
     with st.spinner(f"Finding {pending.source} in {gan.name}'s latent space…"):
-        with cpu_turn():
+        with cpu_turn(), ec.single_thread():  # one thread: two make torch's workers spin against other sessions
             found = project_images(gan, target, classifier=shipped_classifier(dataset, str(gan.device)))
             base = LatentBase.of(found.z[0])
             cls = int(found.labels[0]) if found.labels is not None else None
