@@ -269,7 +269,7 @@ def test_the_train_page_trains_an_uploaded_colour_zip_in_colour(train_app):
     assert at.session_state["tr_folder_rgb"] is True and at.checkbox(key="tr_folder_rgb").value is True
     at.button(key="tr_start").click().run()
     job = at.session_state["job"]
-    assert wait_for(lambda: not job.is_alive(), timeout=60) and job.state.value == "finished", job.message
+    assert wait_for(lambda: not job.is_alive(), timeout=120) and job.state.value == "finished", job.message
     at.run()
     step, snapshot = job.trainer.history.latest_snapshot()
     assert snapshot.shape[1:] == (3, 32, 32)
