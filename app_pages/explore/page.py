@@ -124,7 +124,8 @@ def draw_memorisation(page: ExplorePage, gan: GAN) -> None:
     with box:
         st.caption(EXPLAIN["memorisation"])
         if gan.kind != "image" or dataset not in NEIGHBOUR_DATASETS:
-            st.info(f"Available for MNIST and Fashion-MNIST models; this one was trained on {dataset!r}.")
+            st.info(f"Available for models of the built-in image datasets ({', '.join(NEIGHBOUR_DATASETS)}); "
+                    f"this one was trained on {dataset!r}.")
             return
         if not st.toggle("Show the nearest training images", key="ex_nn") or page.sample is None:
             return

@@ -137,7 +137,13 @@ def run_train_classifier(args: argparse.Namespace) -> int:
     import torch
 
     from gan_core.device import pick_device
-    from gan_core.eval.classifier import CLASSIFIER_DATASETS, accuracy, save_classifier, train_classifier
+    from gan_core.eval.classifier import (
+        CLASSIFIER_DATASETS,
+        accuracy,
+        image_background,
+        save_classifier,
+        train_classifier,
+    )
     from gan_core.train.trainer import hardware_summary
 
     if args.dataset not in CLASSIFIER_DATASETS:
@@ -155,7 +161,7 @@ def run_train_classifier(args: argparse.Namespace) -> int:
           file=sys.stderr)
     started = time.perf_counter()
     num_classes = int(torch.cat([y_train, y_test]).max()) + 1
-    background = float(x_train[:, :, 0, 0].median())  # the corner pixel: -1 (black digits' ground) or +1 (emoji)
+    background = image_background(x_train)  # -1 (MNIST's black ground) or +1 (emoji's white)
     model = train_classifier(x_train, y_train, num_classes, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                              seed=args.seed, device=device, augment=not args.no_augment, architecture=architecture,
                              photometric=args.role == "judge", background=background)
