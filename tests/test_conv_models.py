@@ -130,3 +130,14 @@ def test_an_rgb_cgan_trains_with_augment_and_r1(tmp_path):
     assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G.parameters(), strict=True))
     gan = load_checkpoint(trainer.save(tmp_path / "rgb"))
     assert gan.meta["conv_arch"] == 2 and gan.image_shape == (3, 32, 32)
+
+
+def test_a_run_cannot_fork_from_a_checkpoint_of_another_layout(tmp_path):
+    """The shipped fashion-cgan has the conv layout 1: continuing it in a layout-2 run is refused in one line."""
+    old = load_checkpoint(PRETRAINED_DIR / "fashion-cgan.safetensors")
+    assert getattr(old.generator, "conv_arch", None) == 1
+    trainer = Trainer(TrainConfig(dataset="fashion", model="cgan-dcgan", data_limit=64, num_threads=1).validate())
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    with pytest.raises(ValueError, match="conv layout 1, this run builds layout 2"):
+        trainer.load_weights(old)
+    assert all(torch.equal(before[k], v) for k, v in trainer.G.state_dict().items()), "nothing was loaded"

@@ -413,7 +413,16 @@ class Trainer:
         self.opt_d.load_state_dict(state["opt_d"])
 
     def load_weights(self, gan) -> None:
-        """Start from a loaded checkpoint's weights (forking a run from a saved snapshot)."""
+        """Start from a loaded checkpoint's weights (forking a run from a saved snapshot); a checkpoint of
+        another layout (a dcgan saved before conv layout 2, another size or class count) is refused plainly."""
+        theirs, ours = getattr(gan.generator, "conv_arch", None), getattr(self.G, "conv_arch", None)
+        if theirs != ours:
+            raise ValueError(f"{gan.name} has the conv layout {theirs}, this run builds layout {ours}: a run cannot "
+                             "continue from it (train a new one, or sample and explore it as it is)")
+        mine = {k: tuple(v.shape) for k, v in self.G.state_dict().items()}
+        if {k: tuple(v.shape) for k, v in gan.generator.state_dict().items()} != mine:
+            raise ValueError(f"{gan.name}'s generator does not fit this run's model (another size, image shape or "
+                             "class count): a run can only continue from a checkpoint of the same set-up")
         self.G.load_state_dict(gan.generator.state_dict())
         if self.ema is not None:
             self.ema.load_state_dict(gan.generator.state_dict())
