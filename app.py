@@ -33,7 +33,8 @@ PAGES = [
     st.Page("app_pages/apply/page.py", title="Apply", icon=":material/science:", url_path="apply"),
 ]
 
-warm_up_once()  # Explore's default model, its directions and the shipped browser files, in a background thread
+if settings().warm_up:  # off in the tests: its exports would run beside them and race torch's global tracing state
+    warm_up_once()  # Explore's default model, its directions and the shipped browser files, in a background thread
 session_janitor().seen(browser_session_id())  # a closed tab's memory is given back after a while
 try:
     st.navigation(PAGES).run()

@@ -37,6 +37,7 @@ class Settings:
     idle_timeout: float = 120.0  # GAN_IDLE_TIMEOUT: seconds before a closed tab's job is stopped
     job_nice: int = 10  # GAN_JOB_NICE: how much lower the training workers' CPU priority is (0..19)
     cpu_turns: bool = True  # GAN_CPU_TURNS: short page computations take turns (app_shared/cpu_turns.py)
+    warm_up: bool = True  # GAN_WARM_UP: at start, prepare Explore's models in a background thread (tests: 0)
     ddp_debug_dir: Path | None = None  # GAN_DDP_DEBUG_DIR: tests only; each DDP rank writes its weights here
     ray_address: str | None = None  # GAN_RAY_ADDRESS: a Ray cluster ("auto", "HOST:PORT", "ray://..."); None = local
     ray_job_cpus: float = 1.0  # GAN_RAY_JOB_CPUS: CPUs each training actor asks the cluster for
@@ -152,6 +153,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         idle_timeout=read.seconds("GAN_IDLE_TIMEOUT", defaults.idle_timeout),
         job_nice=read.whole("GAN_JOB_NICE", defaults.job_nice, minimum=0, maximum=19),
         cpu_turns=read.flag("GAN_CPU_TURNS", defaults.cpu_turns),
+        warm_up=read.flag("GAN_WARM_UP", defaults.warm_up),
         ddp_debug_dir=read.folder("GAN_DDP_DEBUG_DIR", None),
         ray_address=read.ray_address("GAN_RAY_ADDRESS"),
         ray_job_cpus=read.amount("GAN_RAY_JOB_CPUS", defaults.ray_job_cpus, minimum=0.0, maximum=1024.0,

@@ -12,6 +12,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# No start-up warm-up in the tests' app runs (in-process AppTest and the servers they start): its ONNX exports in
+# a background thread would compete with the tests and race torch's global tracing state (tests/
+# test_browser_first_image.py tests the warm-up itself).
+os.environ.setdefault("GAN_WARM_UP", "0")
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 

@@ -33,6 +33,7 @@ def test_good_values_are_parsed(tmp_path):
     assert load_settings({"GAN_CPU_TURNS": "0"}).cpu_turns is False
     assert load_settings({"GAN_CPU_TURNS": "yes"}).cpu_turns is True
     assert load_settings({"GAN_JOB_NICE": "19"}).job_nice == 19
+    assert load_settings({}).warm_up is True and load_settings({"GAN_WARM_UP": "0"}).warm_up is False
 
 
 @pytest.mark.parametrize("name, value, allowed", [
