@@ -40,6 +40,7 @@ from gan_core import GAN
 from gan_core.eval.classifier import shipped_classifier
 from gan_core.eval.neighbours import nearest
 from gan_core.explore.projection import image_to_target, project_images
+from gan_core.io.onnx_export import no_export_running
 from gan_core.io.safety import UnsafeInputError, open_uploaded_image
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ def _project(page: ExplorePage, gan: GAN, pending: PendingImage) -> ProjectionRe
     target = image_to_target(pending.image, gan.image_shape, dataset=dataset)
     started = time.perf_counter()
     with st.spinner(f"Finding {pending.source} in {gan.name}'s latent space…"):
-        with cpu_turn(), ec.single_thread():  # one thread: two make torch's workers spin against other sessions
+        # one thread: two make torch's workers spin against other sessions; never beside an ONNX export (its
+        # process-wide tracing state breaks the Adam steps of a search running at the same time)
+        with cpu_turn(), ec.single_thread(), no_export_running():
             found = project_images(gan, target, classifier=shipped_classifier(dataset, str(gan.device)))
             base = LatentBase.of(found.z[0])
             cls = int(found.labels[0]) if found.labels is not None else None

@@ -13,6 +13,7 @@ when its outputs stay within FLOAT16_TOLERANCE of torch's.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
@@ -22,6 +23,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +78,19 @@ class _ExportedGenerator(torch.nn.Module):
 
 _cache: OrderedDict[tuple[str, int | None], OnnxModel] = OrderedDict()
 _lock = threading.Lock()  # one export at a time; the exporters keep global state
+
+
+@contextlib.contextmanager
+def no_export_running() -> Iterator[None]:
+    """Wait for any export in this process to finish, and hold exports off while the block runs.
+
+    torch's exporter sets a process-wide "exporting" flag, and while it is up, every dynamo-disabled torch
+    call in ANY thread (an optimizer step, torch.manual_seed) edits the same global fx metadata dict: a
+    projection's Adam steps in one session during another session's first export failed with KeyError
+    'custom'. Work that steps optimizers in a server thread runs inside this.
+    """
+    with _lock:
+        yield
 
 
 def export_generator(gan: GAN, *, tolerance: float = DEFAULT_TOLERANCE, opset: int | None = None) -> OnnxModel:
