@@ -41,7 +41,8 @@ function interpolationPath(ex, steps) {
   if (!z) return null;
   const edits = Object.keys(s.z).length, moves = Object.keys(s.dirs).length;
   const names = ex.model.classNames || [];
-  const here = `seed ${s.seed}${ex.model.numClasses ? `, class ${names[s.cls]}` : ""}, ψ ${s.trunc.toFixed(2)}` +
+  const origin = s.base ? "your drawing's z" : `seed ${s.seed}`; // a projected drawing replaces the seed's z
+  const here = `${origin}${ex.model.numClasses ? `, class ${names[s.cls]}` : ""}, ψ ${s.trunc.toFixed(2)}` +
                (edits ? `, ${edits} z edit${edits > 1 ? "s" : ""}` : "") +
                (moves ? `, ${moves} direction move${moves > 1 ? "s" : ""}` : "");
   const t = Array.from({ length: steps }, (_, i) => i / (steps - 1));
