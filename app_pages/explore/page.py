@@ -108,7 +108,7 @@ def draw_sample(page: ExplorePage, gan: GAN, directions: Directions) -> None:
     else:
         name = f" — {gan.class_names[sample.cls]}" if sample.cls is not None and gan.class_names else ""
         around = " (around your drawing's z)" if page.view.base is not None else ""
-        st.image(ec.image_array(x, ec.IMAGE_SCALE), caption=f"sample{name}{around}")
+        st.image(ec.image_array(x, ec.IMAGE_SCALE), caption=f"sample{name}{around}", output_format="PNG")  # exact
     sv.draw_verdict(sample, note)
     box = st.expander("Download the image, class grid, strip or animation", key="ex_dl_open", on_change="rerun")
     if box.open:  # lazy: four buttons less to send on every move while it is closed
@@ -139,7 +139,8 @@ def draw_memorisation(page: ExplorePage, gan: GAN) -> None:
                      "the details; the rest of the page works without it.")
             return
         idx, dist = nearest(index, page.sample.x, k=5)
-        st.image(grid(index.images[idx[0]], nrow=5, scale=3), caption="nearest training images, closest first")
+        st.image(grid(index.images[idx[0]], nrow=5, scale=3), caption="nearest training images, closest first",
+                 output_format="PNG")
         st.caption(f"Distances in {index.space}: " + ", ".join(f"{d:.2f}" for d in dist[0].tolist())
                    + f". For comparison, a real training image's nearest other training image is typically "
                      f"{typical:.2f} away." + (f" ({index.note})" if index.note else ""))

@@ -80,7 +80,7 @@ def timeline(job: WorkerJob, scope: FormScope, max_gif_frames: int = 48) -> None
     pick = st.select_slider("Snapshot at step", options=steps, key=scope.key("timeline"))
     arr = dict(snaps)[pick]
     kind, ds, cond = trainer.kind, trainer.config.dataset, trainer.conditional
-    st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}")
+    st.image(snapshot_frame(arr, kind, ds, cond), caption=f"fixed noise at step {pick}", output_format="PNG")
     if st.button("Make GIF of the timeline", key=scope.key("gif")):
         data, note = timeline_gif(snaps, kind, ds, cond, max_gif_frames)
         scope.set("gif_bytes", data)
