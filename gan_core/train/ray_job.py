@@ -385,7 +385,10 @@ class RayJob(MirroredJob):
         if op in QUEUEABLE and not self._placed.is_set():
             return None  # waiting for room: Ray runs the actor's calls in order, right after it starts
         value = self._get(ref, timeout, op)
-        self._poll_once(timeout=30)  # the mirror shows the command's effect before the caller goes on
+        try:
+            self._poll_once(timeout=30)  # the mirror shows the command's effect before the caller goes on
+        except _ray().exceptions.RayActorError as exc:  # it answered, then died (killed by another driver)
+            raise RuntimeError(f"the job's actor is gone: {type(exc).__name__}") from exc
         return value
 
     def _leave_queue(self) -> None:
